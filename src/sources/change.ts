@@ -1,0 +1,38 @@
+/**
+ * The change events every source produces: what happened to one order, and where in
+ * the MongoDB history it happened. Runtimes only ever see these, whatever the wire format.
+ *
+ * @module
+ */
+
+/** A MongoDB cluster Timestamp `(t, i)` packed as `t << 32 | i`; totally ordered. */
+export type ClusterTime = bigint;
+
+/** Where an event sits in MongoDB's history, as far as the source knows it. */
+export interface Position {
+  /** Exact cluster time of the write, when the format carries it (Debezium ≤ 3.3, tokens). */
+  clusterTime?: ClusterTime;
+  /** Wall-clock milliseconds of the write, when only that is known (Debezium ≥ 3.4). */
+  wallMs?: number;
+}
+
+/** The fields a partial update (no full document) sets; absent means unchanged. */
+export interface OrderPatch {
+  customer_id?: unknown;
+  amount?: unknown;
+  /** Top-level fields the update removed (e.g. `amount`). */
+  removed: string[];
+}
+
+/**
+ * One change to one order. `orderKey` is the canonical form of the document `_id`
+ * (see `orderKey()` in `src/app/order.ts`), identical whether the `_id` came from BSON, a
+ * Debezium key or an extended-JSON document.
+ */
+export type OrderChange =
+  /** The order's full current document (insert, replace, update with full document, snapshot read). */
+  | { kind: "upsert"; orderKey: string; document: Record<string, unknown>; position: Position }
+  /** An update that only says which fields changed. */
+  | { kind: "patch"; orderKey: string; patch: OrderPatch; position: Position }
+  /** The order no longer exists. */
+  | { kind: "delete"; orderKey: string; position: Position };

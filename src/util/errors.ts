@@ -1,0 +1,43 @@
+/**
+ * The few error classes callers act on. Each carries a stable `code` and, where the
+ * failure is about one input, names that input.
+ *
+ * @module
+ */
+
+/** A stable machine-readable reason for an {@link OrderstatsError}. */
+export type ErrorCode =
+  | "BAD_CONFIG"
+  | "BAD_RECORD"
+  | "NO_CHANGE_STREAMS"
+  | "HANDOFF_MISSING"
+  | "STATE_CONFLICT"
+  | "UNAVAILABLE";
+
+/** Base class: every error orderstats raises on purpose. */
+export class OrderstatsError extends Error {
+  /** Why it failed, for code that branches on it. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A flag or environment variable has a value orderstats cannot use. */
+export class ConfigError extends OrderstatsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("BAD_CONFIG", message, options);
+  }
+}
+
+/** One input record (document or message) cannot be turned into an order change. */
+export class BadRecordError extends OrderstatsError {
+  /** Where the record came from, e.g. `orders _id=42` or `orders.cdc[0]@17`. */
+  readonly where: string;
+  constructor(where: string, reason: string, options?: ErrorOptions) {
+    super("BAD_RECORD", `${where}: ${reason}`, options);
+    this.where = where;
+  }
+}
