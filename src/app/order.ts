@@ -5,6 +5,7 @@
  * @module
  */
 import { BadRecordError } from "../util/errors.ts";
+import { bsonType, describe } from "../util/describe.ts";
 
 /** One order as the pipeline sees it. */
 export interface Order {
@@ -19,12 +20,6 @@ interface BsonTagged {
   _bsontype: string;
   toString(radix?: number): string;
   toHexString?(): string;
-}
-
-function bsonType(value: unknown): string | undefined {
-  return typeof value === "object" && value !== null && "_bsontype" in value
-    ? String((value as BsonTagged)._bsontype)
-    : undefined;
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
@@ -106,14 +101,4 @@ export function decodeOrder(doc: Record<string, unknown>, where: string): Order 
     customer_id: parseCustomerId(doc.customer_id, where),
     amount: parseAmount(doc.amount, where),
   };
-}
-
-/** A short, safe rendering of a bad value for error messages. */
-export function describe(value: unknown): string {
-  if (value === undefined) return "(missing)";
-  const type = bsonType(value);
-  if (type) return `${type}(${String(value)})`;
-  if (typeof value === "bigint") return `${value}n`;
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

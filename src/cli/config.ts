@@ -1,0 +1,149 @@
+/**
+ * Turns argv and the environment into a validated {@link Config}. Flags win over
+ * environment variables, which win over defaults.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError } from "../util/errors.ts";
+import { type Mode, OPTIONS, type OptionSpec } from "./options.ts";
+
+type RawValue = string | boolean | undefined;
+
+/** Everything one run needs, already validated. */
+export interface Config {
+  mode: Mode;
+  pipeline: string;
+  mongo: { uri: string; db: string; collection: string; batchSize: number };
+  kafka: { brokers: string[]; topic: string; consumerGroup: string; partitions: number };
+  ddb: { endpoint?: string; table: string; region: string; dedupTable?: string };
+  bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
+  writeConcurrency: number;
+  createTopic: boolean;
+  customer?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Result of parsing: a config to run, or a request for help. */
+export type ParseResult = { help: true } | { help: false; config: Config };
+
+/**
+ * Parses command-line arguments and environment variables.
+ *
+ * @throws {ConfigError} naming the flag (and its environment variable) that is wrong.
+ */
+export function parseConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): ParseResult {
+  const flags = readFlags(argv);
+  if (flags.help === true) return { help: true };
+  const values = new Map<string, string | boolean | number | string[] | undefined>();
+  for (const spec of OPTIONS) values.set(spec.name, resolve(spec, flags[spec.name], env));
+  const get = <T>(name: string) => values.get(name) as T;
+  const mode = get<Mode | undefined>("mode");
+  if (mode === undefined) {
+    throw new ConfigError("--mode is required (bootstrap, live, setup or totals); see --help");
+  }
+  const table = get<string>("ddb-table");
+  for (const [flag, name] of [["ddb-table", table], ["ddb-dedup-table", get("ddb-dedup-table")]]) {
+    if (name !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(name as string)) {
+      throw new ConfigError(
+        `--${flag} must be 3-255 characters of letters, digits, '_', '-' or '.': got "${name}"`,
+      );
+    }
+  }
+  const endpoint = get<string | undefined>("ddb-endpoint");
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw new ConfigError(`--ddb-endpoint must be a URL such as http://localhost:8000`);
+  }
+  const mongoUri = get<string>("mongo-uri");
+  if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) {
+    throw new ConfigError("--mongo-uri must start with mongodb:// or mongodb+srv://");
+  }
+  return {
+    help: false,
+    config: {
+      mode,
+      pipeline: get("pipeline"),
+      mongo: {
+        uri: mongoUri,
+        db: get("mongo-db"),
+        collection: get("mongo-collection"),
+        batchSize: get("batch-size"),
+      },
+      kafka: {
+        brokers: get("kafka-brokers"),
+        topic: get("kafka-topic"),
+        consumerGroup: get("consumer-group"),
+        partitions: get("topic-partitions"),
+      },
+      ddb: { endpoint, table, region: get("ddb-region"), dedupTable: get("ddb-dedup-table") },
+      bootstrap: {
+        force: get("force"),
+        allowNoChangeStreams: get("allow-no-change-streams"),
+        badRecordsFile: get("bad-records-file"),
+      },
+      writeConcurrency: get("write-concurrency"),
+      createTopic: get("create-topic"),
+      customer: get("customer"),
+      logLevel: get("log-level"),
+    },
+  };
+}
+
+function readFlags(argv: string[]): Record<string, RawValue> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        OPTIONS.map((o) => [o.name, { type: o.kind === "boolean" ? "boolean" : "string" }]),
+      ) as Record<string, { type: "boolean" | "string" }>,
+      strict: true,
+      allowPositionals: true,
+      allowNegative: true,
+    });
+    if (positionals.length > 0) {
+      throw new ConfigError(`unexpected argument "${positionals[0]}"; flags look like --mode=live`);
+    }
+    return values as Record<string, RawValue>;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // node:util's message already names the flag, e.g. "Unknown option '--mod'".
+    throw new ConfigError(`${(error as Error).message}; see --help`, { cause: error });
+  }
+}
+
+function resolve(spec: OptionSpec, flag: RawValue, env: Record<string, string | undefined>) {
+  const source = flag !== undefined ? `--${spec.name}` : `${spec.env}`;
+  const fromEnv = spec.env !== undefined && env[spec.env] !== "" ? env[spec.env] : undefined;
+  const raw = flag ?? fromEnv ?? spec.default;
+  if (raw === undefined) return undefined;
+  if (typeof raw === "boolean") return raw;
+  const where = spec.env ? `${source} (${flag !== undefined ? "flag" : "environment"})` : source;
+  switch (spec.kind) {
+    case "boolean": {
+      if (raw === "true" || raw === "1") return true;
+      if (raw === "false" || raw === "0") return false;
+      throw new ConfigError(`${where} must be true or false: got "${raw}"`);
+    }
+    case "integer": {
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n) || n <= 0) {
+        throw new ConfigError(`${where} must be a positive integer: got "${raw}"`);
+      }
+      return n;
+    }
+    case "list": {
+      const items = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      if (items.length === 0) throw new ConfigError(`${where} must not be empty`);
+      return items;
+    }
+    case "string": {
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new ConfigError(`--${spec.name} must be one of ${spec.choices.join(", ")}: got "${raw}"`);
+      }
+      return raw;
+    }
+  }
+}

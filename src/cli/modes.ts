@@ -1,0 +1,86 @@
+/**
+ * What each `--mode` does, with its connections opened and closed around it.
+ *
+ * @module
+ */
+import { MongoClient } from "mongodb";
+import { Kafka, logLevel } from "kafkajs";
+import type { Config } from "./config.ts";
+import { dynamoClient } from "../state/dynamodb/client.ts";
+import { DynamoStore } from "../state/dynamodb/store.ts";
+import { ensureTable } from "../state/dynamodb/tables.ts";
+import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
+import { runBootstrap } from "../runtimes/bootstrap.ts";
+import { decodeOrderDocument, orderTotals } from "../app/orderstats.ts";
+import { log, toJson } from "../util/log.ts";
+import { redactUri } from "../util/redact.ts";
+
+function store(config: Config): DynamoStore {
+  return new DynamoStore({
+    client: dynamoClient(config.ddb),
+    table: config.ddb.table,
+    concurrency: config.writeConcurrency,
+  });
+}
+
+/** `--mode=setup`: tables (and optionally the topic), idempotently. */
+export async function setup(config: Config): Promise<void> {
+  const client = dynamoClient(config.ddb);
+  try {
+    for (const table of [config.ddb.table, config.ddb.dedupTable]) {
+      if (table === undefined) continue;
+      const created = await ensureTable(client, table);
+      log("info", created ? "table created" : "table exists", { table });
+    }
+  } finally {
+    client.destroy();
+  }
+  if (!config.createTopic) return;
+  const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.WARN }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: config.kafka.topic, numPartitions: config.kafka.partitions }],
+    });
+    log("info", created ? "topic created" : "topic exists", { topic: config.kafka.topic });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** `--mode=bootstrap`: prints one summary JSON line on stdout. */
+export async function bootstrap(config: Config, signal: AbortSignal): Promise<void> {
+  const mongo = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  const state = store(config);
+  try {
+    log("info", "connecting to MongoDB", { uri: redactUri(config.mongo.uri) });
+    await mongo.connect();
+    const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
+    const summary = await runBootstrap({
+      pipeline: orderTotals(config.pipeline, state),
+      source: new MongoSnapshotSource(mongo, collection, decodeOrderDocument),
+      batchSize: config.mongo.batchSize,
+      badRecordsFile: config.bootstrap.badRecordsFile,
+      force: config.bootstrap.force,
+      allowNoChangeStreams: config.bootstrap.allowNoChangeStreams,
+      signal,
+    });
+    console.log(toJson({ event: "bootstrap_complete", ...summary }));
+  } finally {
+    await mongo.close();
+    state.client.destroy();
+  }
+}
+
+/** `--mode=totals`: one JSON line per key on stdout. */
+export async function totals(config: Config): Promise<void> {
+  const state = store(config);
+  try {
+    for await (const row of state.totals(config.pipeline, config.customer)) {
+      console.log(toJson({ customer_id: row.key, total: row.total }));
+    }
+  } finally {
+    state.client.destroy();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The one table of command-line options. Parsing, environment fallback, defaults and
+ * `--help` are all driven from it, so a new option is one entry here.
+ *
+ * @module
+ */
+
+/** How an option's text is read. */
+export type OptionKind = "string" | "integer" | "boolean" | "list";
+
+/** One option: `--name`, its environment variable and its default. */
+export interface OptionSpec {
+  name: string;
+  env?: string;
+  kind: OptionKind;
+  default?: string;
+  /** Allowed values, for enumerations. */
+  choices?: readonly string[];
+  /** Which modes use it (for help grouping); empty = all. */
+  modes: readonly Mode[];
+  help: string;
+}
+
+/** What the binary does in one run. */
+export type Mode = "bootstrap" | "live" | "setup" | "totals";
+export const MODES: readonly Mode[] = ["bootstrap", "live", "setup", "totals"];
+
+/** All options, in help order. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "mode",
+    env: "ORDERSTATS_MODE",
+    kind: "string",
+    choices: MODES,
+    modes: [],
+    help: "What to do: bootstrap, live, setup (create tables/topic) or totals (print totals).",
+  },
+  {
+    name: "pipeline",
+    env: "PIPELINE_NAME",
+    kind: "string",
+    default: "order_totals",
+    modes: [],
+    help: "Pipeline name; namespaces every DynamoDB item, so several pipelines can share a table.",
+  },
+  {
+    name: "mongo-uri",
+    env: "MONGO_URI",
+    kind: "string",
+    default: "mongodb://localhost:27017/?replicaSet=rs0&directConnection=true",
+    modes: ["bootstrap"],
+    help: "MongoDB connection string (a replica set: change streams need one). Never logged.",
+  },
+  {
+    name: "mongo-db",
+    env: "MONGO_DB",
+    kind: "string",
+    default: "shop",
+    modes: ["bootstrap"],
+    help: "Database holding the orders collection.",
+  },
+  {
+    name: "mongo-collection",
+    env: "MONGO_COLLECTION",
+    kind: "string",
+    default: "orders",
+    modes: ["bootstrap"],
+    help: "Orders collection: documents {_id, customer_id, amount}.",
+  },
+  {
+    name: "kafka-brokers",
+    env: "KAFKA_BROKERS",
+    kind: "list",
+    default: "localhost:9092",
+    modes: ["live", "setup"],
+    help: "Kafka bootstrap brokers, comma-separated host:port.",
+  },
+  {
+    name: "kafka-topic",
+    env: "KAFKA_TOPIC",
+    kind: "string",
+    default: "orders.cdc",
+    modes: ["live", "setup"],
+    help: "CDC topic (Debezium MongoDB events, flattened events or raw order JSON).",
+  },
+  {
+    name: "consumer-group",
+    env: "CONSUMER_GROUP",
+    kind: "string",
+    default: "order_totals_worker",
+    modes: ["live"],
+    help: "Kafka consumer group; workers in one group split the topic's partitions.",
+  },
+  {
+    name: "ddb-endpoint",
+    env: "DDB_ENDPOINT",
+    kind: "string",
+    modes: [],
+    help: "DynamoDB endpoint URL (e.g. http://localhost:8000 for DynamoDB Local). " +
+      "Unset: the AWS SDK's default resolution for the region.",
+  },
+  {
+    name: "ddb-table",
+    env: "DDB_TABLE",
+    kind: "string",
+    default: "order_totals",
+    modes: [],
+    help: "DynamoDB table for totals, the order ledger and the handoff row.",
+  },
+  {
+    name: "ddb-region",
+    env: "AWS_REGION",
+    kind: "string",
+    default: "us-east-1",
+    modes: [],
+    help: "AWS region of the DynamoDB table.",
+  },
+  {
+    name: "ddb-dedup-table",
+    env: "DDB_DEDUP_TABLE",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "Optional table of applied Kafka offsets per partition; lets live skip replayed " +
+      "messages without reading the ledger (see docs/data-model.md).",
+  },
+  {
+    name: "force",
+    kind: "boolean",
+    default: "false",
+    modes: ["bootstrap"],
+    help: "Bootstrap even though a live worker has advanced the state: deletes this " +
+      "pipeline's totals and ledger and rebuilds them. Stop live workers first.",
+  },
+  {
+    name: "allow-no-change-streams",
+    kind: "boolean",
+    default: "false",
+    modes: ["bootstrap"],
+    help: "Bootstrap against a server without change streams: no resume token is " +
+      "captured, so live mode cannot skip events before the handoff (it replays the topic).",
+  },
+  {
+    name: "batch-size",
+    env: "BATCH_SIZE",
+    kind: "integer",
+    default: "1000",
+    modes: ["bootstrap"],
+    help: "Documents per MongoDB cursor batch.",
+  },
+  {
+    name: "write-concurrency",
+    env: "WRITE_CONCURRENCY",
+    kind: "integer",
+    default: "16",
+    modes: ["bootstrap", "live"],
+    help: "DynamoDB write requests in flight.",
+  },
+  {
+    name: "bad-records-file",
+    env: "BAD_RECORDS_FILE",
+    kind: "string",
+    default: "bad-records.jsonl",
+    modes: ["bootstrap"],
+    help: "Where bootstrap writes documents it cannot decode (JSON lines with _id and reason).",
+  },
+  {
+    name: "create-topic",
+    kind: "boolean",
+    default: "false",
+    modes: ["setup"],
+    help: "Also create the Kafka topic (and the DLQ topic when set).",
+  },
+  {
+    name: "topic-partitions",
+    env: "KAFKA_TOPIC_PARTITIONS",
+    kind: "integer",
+    default: "3",
+    modes: ["setup"],
+    help: "Partitions for --create-topic.",
+  },
+  {
+    name: "customer",
+    kind: "string",
+    modes: ["totals"],
+    help: "Print only this customer's total.",
+  },
+  {
+    name: "log-level",
+    env: "LOG_LEVEL",
+    kind: "string",
+    default: "info",
+    choices: ["debug", "info", "warn", "error"],
+    modes: [],
+    help: "Lowest log level written to stderr (JSON lines).",
+  },
+  {
+    name: "help",
+    kind: "boolean",
+    default: "false",
+    modes: [],
+    help: "Show this help.",
+  },
+];

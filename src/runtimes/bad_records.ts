@@ -1,0 +1,42 @@
+/**
+ * Where records that cannot be decoded go during a bootstrap: a JSON-lines report with
+ * the record's position and reason, so nothing is dropped silently.
+ *
+ * @module
+ */
+import { EJSON } from "bson";
+import type { BadRecordError } from "../util/errors.ts";
+import { log } from "../util/log.ts";
+
+/** Appends bad records to a file, opened on the first one. */
+export class BadRecordFile {
+  #file: Deno.FsFile | undefined;
+  #count = 0;
+  readonly #encoder = new TextEncoder();
+
+  constructor(readonly path: string) {}
+
+  /** Bad records written so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Records one bad record (the document as canonical extended JSON). */
+  async write(error: BadRecordError, document: unknown): Promise<void> {
+    this.#file ??= await Deno.open(this.path, { create: true, write: true, truncate: true });
+    this.#count++;
+    log("warn", "bad record", { where: error.where, reason: error.message, file: this.path });
+    const line = JSON.stringify({
+      where: error.where,
+      reason: error.message,
+      document: EJSON.serialize(document, { relaxed: false }),
+    });
+    await this.#file.write(this.#encoder.encode(line + "\n"));
+  }
+
+  /** Closes the file (no-op when nothing was written). */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The bootstrap runtime: runs a pipeline over a snapshot of the source and leaves exact
+ * state plus a handoff row that tells live mode where the snapshot's history ends.
+ *
+ * Order of work, and why:
+ * 1. Refuse when a live worker has advanced the state (unless forced): rebuilding under
+ *    it would lose its work.
+ * 2. Capture the change-stream position T0 before scanning: anything after T0 reaches
+ *    live mode through CDC, so a change made during the scan is applied either by the
+ *    scan, by live, or both — and the ledger makes "both" harmless.
+ * 3. Clear the pipeline's old state, so a re-run cannot double count.
+ * 4. Scan: every record's ledger entry is written (version "T0/b"); values fold per
+ *    key in memory, so memory grows with distinct keys, not with records.
+ * 5. Write absolute totals, then the handoff row (status complete) — last, so live never
+ *    starts from a half-written state.
+ *
+ * @module
+ */
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import type { DynamoStore } from "../state/dynamodb/store.ts";
+import type { Handoff } from "../state/dynamodb/items.ts";
+import type { MongoSnapshotSource, ResumePoint } from "../sources/mongo/snapshot.ts";
+import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
+import { bootstrapVersion } from "../state/version.ts";
+import { BadRecordFile } from "./bad_records.ts";
+import { OrderstatsError } from "../util/errors.ts";
+import { Progress } from "../util/progress.ts";
+import { log } from "../util/log.ts";
+
+/** A bootstrap refused to run, or lost its handoff row to another run. */
+export class StateConflictError extends OrderstatsError {
+  constructor(message: string) {
+    super("STATE_CONFLICT", message);
+  }
+}
+
+/** Options for {@link runBootstrap}. */
+export interface BootstrapOptions<T> {
+  pipeline: Pipeline<T, bigint, DynamoStore>;
+  source: MongoSnapshotSource<T>;
+  batchSize: number;
+  badRecordsFile: string;
+  /** Rebuild even over state a live worker advanced. */
+  force?: boolean;
+  /** Bootstrap without a change-stream position when the server has none. */
+  allowNoChangeStreams?: boolean;
+  signal?: AbortSignal;
+  /** Unique id of this run. @default a random UUID */
+  runId?: string;
+}
+
+/** What a finished bootstrap reports (the summary line). */
+export interface BootstrapSummary {
+  pipeline: string;
+  runId: string;
+  resumeToken?: string;
+  clusterTime?: { t: number; i: number };
+  documents: number;
+  keys: number;
+  badRecords: number;
+  clearedItems: number;
+  seconds: number;
+}
+
+/** Runs a bootstrap to completion; see the module comment for the steps. */
+export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<BootstrapSummary> {
+  const { pipeline, source, signal } = options;
+  const store = pipeline.store;
+  const runId = options.runId ?? crypto.randomUUID();
+  const started = performance.now();
+
+  const previous = await store.readHandoff(pipeline.name);
+  if (previous?.status === "live" && !options.force) {
+    throw new StateConflictError(
+      `Refusing to bootstrap pipeline "${pipeline.name}": live mode has applied changes ` +
+        `since ${previous.liveSince}. Stop the live workers and pass --force to rebuild.`,
+    );
+  }
+
+  const point = await capturePoint(source, options.allowNoChangeStreams ?? false);
+  const handoff: Handoff = {
+    pipeline: pipeline.name,
+    status: "running",
+    runId,
+    resumeToken: point && JSON.stringify(point.token),
+    clusterTime: point?.clusterTime,
+    operationTime: point?.operationTime,
+    documents: 0,
+    keys: 0,
+    badRecords: 0,
+    startedAt: new Date().toISOString(),
+  };
+  if (!await store.putHandoff(handoff, { notLive: !options.force })) {
+    throw new StateConflictError(
+      `A live worker took over pipeline "${pipeline.name}" while bootstrap was starting`,
+    );
+  }
+  log("info", "bootstrap started", {
+    pipeline: pipeline.name,
+    runId,
+    source: source.namespace,
+    resumeToken: handoff.resumeToken,
+  });
+
+  const clearedItems = await store.clearPipeline(pipeline.name, signal);
+  if (clearedItems > 0) log("info", "cleared previous state", { items: clearedItems });
+
+  const folded = await scanIntoLedger(options, bootstrapVersion(point?.clusterTime));
+  const writer = store.writer(signal);
+  const now = new Date().toISOString();
+  for (const [key, total] of folded.totals) {
+    await store.putTotal(writer, pipeline.name, { key, total }, now);
+  }
+  await writer.flush();
+
+  const done: Handoff = {
+    ...handoff,
+    status: "complete",
+    documents: folded.documents,
+    keys: folded.totals.size,
+    badRecords: folded.badRecords,
+    completedAt: new Date().toISOString(),
+  };
+  if (!await store.putHandoff(done, { runId })) {
+    throw new StateConflictError(
+      `Another bootstrap of pipeline "${pipeline.name}" started while this one ran; ` +
+        "its result stands, this run's handoff was not written",
+    );
+  }
+  const t0 = point?.clusterTime;
+  return {
+    pipeline: pipeline.name,
+    runId,
+    resumeToken: handoff.resumeToken,
+    clusterTime: t0 === undefined ? undefined : { t: Number(t0 >> 32n), i: Number(t0 & 0xffffffffn) },
+    documents: folded.documents,
+    keys: folded.totals.size,
+    badRecords: folded.badRecords,
+    clearedItems,
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+  };
+}
+
+async function capturePoint<T>(
+  source: MongoSnapshotSource<T>,
+  allowNoChangeStreams: boolean,
+): Promise<ResumePoint | undefined> {
+  try {
+    return await source.resumePoint();
+  } catch (error) {
+    if (!(error instanceof NoChangeStreamsError) || !allowNoChangeStreams) throw error;
+    log("warn", "no change streams: bootstrapping without a handoff position", {
+      source: source.namespace,
+    });
+    return undefined;
+  }
+}
+
+async function scanIntoLedger<T>(options: BootstrapOptions<T>, version: string) {
+  const { pipeline, source, signal } = options;
+  const { monoid, keyOf, valueOf, store } = pipeline;
+  const totals = new Map<string, bigint>();
+  const badRecords = new BadRecordFile(options.badRecordsFile);
+  const progress = new Progress({ label: "bootstrap scan", total: await source.estimatedCount() });
+  const writer = store.writer(signal);
+  let documents = 0;
+  try {
+    for await (const item of source.scan({ batchSize: options.batchSize, signal })) {
+      documents++;
+      progress.tick();
+      if ("error" in item) {
+        await badRecords.write(item.error, item.document);
+        continue;
+      }
+      const key = keyOf(item.record);
+      const value = valueOf(item.record);
+      totals.set(key, monoid.combine(totals.get(key) ?? monoid.empty, value));
+      await store.putLedger(writer, pipeline.name, {
+        record: item.id,
+        present: true,
+        key,
+        value,
+        version,
+      });
+    }
+    await writer.flush();
+  } finally {
+    badRecords.close();
+  }
+  progress.finish();
+  return { totals, documents, badRecords: badRecords.count };
+}

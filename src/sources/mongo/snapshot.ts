@@ -1,0 +1,136 @@
+/**
+ * Reading the orders collection for a bootstrap: the change-stream position to hand
+ * off from, and a scan of every document. Uses only the official driver's public API,
+ * so it behaves the same against any MongoDB replica set.
+ *
+ * @module
+ */
+import type { Collection, Document, MongoClient } from "mongodb";
+import { MongoServerError } from "mongodb";
+import { type ResumeToken, tokenClusterTime } from "./resume_token.ts";
+import type { ClusterTime } from "../change.ts";
+import { BadRecordError, OrderstatsError } from "../../util/errors.ts";
+import { describe } from "../../util/describe.ts";
+
+/** Where the change stream stood just before the scan started. */
+export interface ResumePoint {
+  token: ResumeToken;
+  clusterTime: ClusterTime;
+  /** The server's operation time of the watch, when it reported one. */
+  operationTime?: ClusterTime;
+}
+
+/** The server cannot open a change stream (standalone server, FerretDB, …). */
+export class NoChangeStreamsError extends OrderstatsError {
+  constructor(namespace: string, options?: ErrorOptions) {
+    super(
+      "NO_CHANGE_STREAMS",
+      `Cannot open a change stream on ${namespace}: the server needs to be a replica set ` +
+        "or sharded cluster with change streams. Without one, live mode cannot know where " +
+        "the snapshot ends; pass --allow-no-change-streams to bootstrap anyway.",
+      options,
+    );
+  }
+}
+
+// Server answers meaning "this deployment has no change streams".
+const NO_CHANGE_STREAM_CODES = new Set([40573, 115, 40324, 20, 238]);
+
+/**
+ * Opens a change stream on the collection and returns its resume token before any
+ * event: the `postBatchResumeToken` of the first (empty) batch. Everything that
+ * happens after this point reaches live mode through CDC.
+ */
+export async function captureResumePoint(
+  client: MongoClient,
+  collection: Collection,
+): Promise<ResumePoint> {
+  const session = client.startSession();
+  const stream = collection.watch([], { session, maxAwaitTimeMS: 1 });
+  try {
+    await stream.tryNext();
+    const token = stream.resumeToken as ResumeToken | null;
+    if (token === null) throw new Error("the server returned no resume token");
+    const op = session.operationTime;
+    return {
+      token,
+      clusterTime: tokenClusterTime(token),
+      operationTime: op === undefined ? undefined : BigInt(op.toString()),
+    };
+  } catch (error) {
+    if (error instanceof MongoServerError && NO_CHANGE_STREAM_CODES.has(Number(error.code))) {
+      throw new NoChangeStreamsError(collection.namespace, { cause: error });
+    }
+    throw error;
+  } finally {
+    await stream.close();
+    await session.endSession();
+  }
+}
+
+/**
+ * Every document of the collection in `_id` order, with numbers kept as BSON values
+ * (int64 and Decimal128 exact). The driver fetches `batchSize` at a time as the caller
+ * consumes, which is the backpressure.
+ */
+export async function* scanCollection(
+  collection: Collection,
+  { batchSize, signal }: { batchSize: number; signal?: AbortSignal },
+): AsyncGenerator<Document> {
+  const cursor = collection.find({}, { sort: { _id: 1 }, batchSize, promoteValues: false });
+  try {
+    for await (const doc of cursor) {
+      signal?.throwIfAborted();
+      yield doc;
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** One scanned document: decoded, or the reason it could not be. */
+export type SnapshotItem<T> =
+  | { id: string; record: T }
+  | { error: BadRecordError; document: Document };
+
+/** Turns a document into a record and its identity, or throws {@link BadRecordError}. */
+export type DocumentDecoder<T> = (doc: Document, where: string) => { id: string; record: T };
+
+/** A MongoDB collection read as a bootstrap source. */
+export class MongoSnapshotSource<T> {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly collection: Collection,
+    private readonly decode: DocumentDecoder<T>,
+  ) {}
+
+  /** `db.collection`, for messages. */
+  get namespace(): string {
+    return this.collection.namespace;
+  }
+
+  /** See {@link captureResumePoint}. */
+  resumePoint(): Promise<ResumePoint> {
+    return captureResumePoint(this.client, this.collection);
+  }
+
+  /** The collection's document count from metadata (cheap, for ETA only). */
+  estimatedCount(): Promise<number> {
+    return this.collection.estimatedDocumentCount();
+  }
+
+  /** Every document, decoded or with the reason it was not. */
+  async *scan(
+    options: { batchSize: number; signal?: AbortSignal },
+  ): AsyncGenerator<SnapshotItem<T>> {
+    for await (const doc of scanCollection(this.collection, options)) {
+      const where = `${this.namespace} _id=${describe(doc._id)}`;
+      try {
+        yield this.decode(doc, where);
+      } catch (error) {
+        if (!(error instanceof BadRecordError)) throw error;
+        yield { error, document: doc };
+      }
+    }
+  }
+}

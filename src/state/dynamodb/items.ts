@@ -1,0 +1,148 @@
+/**
+ * Every DynamoDB item shape orderstats writes (docs/data-model.md describes them).
+ * One table, string partition key `pk`; the prefix says what the item is and the
+ * pipeline name namespaces it.
+ *
+ * @module
+ */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+
+type Item = Record<string, AttributeValue>;
+
+/** Partition keys. `T#` totals, `L#` ledger entries, `H#` the handoff row. */
+export const keys = {
+  total: (pipeline: string, key: string) => `T#${pipeline}#${key}`,
+  ledger: (pipeline: string, record: string) => `L#${pipeline}#${record}`,
+  handoff: (pipeline: string) => `H#${pipeline}`,
+  /** Prefixes of everything a bootstrap rebuilds. */
+  rebuiltPrefixes: (pipeline: string) => [`T#${pipeline}#`, `L#${pipeline}#`],
+};
+
+/** A key's current total. */
+export interface TotalRow {
+  key: string;
+  total: bigint;
+}
+
+/**
+ * What one record (order) currently contributes: to which key and how much, and the
+ * version of the change that set it. `present: false` records a deletion, so an older
+ * replayed insert cannot bring the order back.
+ */
+export interface LedgerEntry {
+  record: string;
+  present: boolean;
+  key?: string;
+  value?: bigint;
+  version: string;
+}
+
+/** Status of the handoff between bootstrap and live. */
+export type HandoffStatus = "running" | "complete" | "live";
+
+/** The row bootstrap writes last and live reads first. */
+export interface Handoff {
+  pipeline: string;
+  status: HandoffStatus;
+  runId: string;
+  /** Resume token JSON (`{"_data": …}`); absent when bootstrapped without change streams. */
+  resumeToken?: string;
+  /** Packed cluster time `t << 32 | i` of the token; absent without change streams. */
+  clusterTime?: bigint;
+  /** Server operation time when the token was taken, when the server said it. */
+  operationTime?: bigint;
+  documents: number;
+  keys: number;
+  badRecords: number;
+  startedAt: string;
+  completedAt?: string;
+  liveSince?: string;
+}
+
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: bigint | number): AttributeValue => ({ N: n.toString() });
+const optional = (name: string, value: AttributeValue | undefined): Item =>
+  value === undefined ? {} : { [name]: value };
+
+/** Encodes a total. Numbers travel as strings: int64 stays exact. */
+export function totalItem(pipeline: string, row: TotalRow, now: string): Item {
+  return {
+    pk: S(keys.total(pipeline, row.key)),
+    pipeline: S(pipeline),
+    key: S(row.key),
+    total: N(row.total),
+    updated_at: S(now),
+  };
+}
+
+/** Decodes a total item. */
+export function readTotal(item: Item): TotalRow {
+  return { key: item.key.S!, total: BigInt(item.total.N!) };
+}
+
+/** Encodes a ledger entry. */
+export function ledgerItem(pipeline: string, entry: LedgerEntry): Item {
+  return {
+    pk: S(keys.ledger(pipeline, entry.record)),
+    pipeline: S(pipeline),
+    present: { BOOL: entry.present },
+    ver: S(entry.version),
+    ...optional("key", entry.key === undefined ? undefined : S(entry.key)),
+    ...optional("value", entry.value === undefined ? undefined : N(entry.value)),
+  };
+}
+
+/** Decodes a ledger item; `record` is the part of `pk` after the prefix. */
+export function readLedger(pipeline: string, item: Item): LedgerEntry {
+  const prefix = keys.ledger(pipeline, "");
+  return {
+    record: item.pk.S!.slice(prefix.length),
+    present: item.present.BOOL === true,
+    key: item.key?.S,
+    value: item.value?.N === undefined ? undefined : BigInt(item.value.N),
+    version: item.ver.S!,
+  };
+}
+
+/** Encodes the handoff row. */
+export function handoffItem(h: Handoff): Item {
+  return {
+    pk: S(keys.handoff(h.pipeline)),
+    pipeline: S(h.pipeline),
+    status: S(h.status),
+    run_id: S(h.runId),
+    documents: N(h.documents),
+    keys: N(h.keys),
+    bad_records: N(h.badRecords),
+    started_at: S(h.startedAt),
+    ...optional("resume_token", h.resumeToken === undefined ? undefined : S(h.resumeToken)),
+    ...optional("cluster_time", h.clusterTime === undefined ? undefined : N(h.clusterTime)),
+    ...optional("cluster_t", h.clusterTime === undefined ? undefined : N(h.clusterTime >> 32n)),
+    ...optional(
+      "cluster_i",
+      h.clusterTime === undefined ? undefined : N(h.clusterTime & 0xffffffffn),
+    ),
+    ...optional("operation_time", h.operationTime === undefined ? undefined : N(h.operationTime)),
+    ...optional("completed_at", h.completedAt === undefined ? undefined : S(h.completedAt)),
+    ...optional("live_since", h.liveSince === undefined ? undefined : S(h.liveSince)),
+  };
+}
+
+/** Decodes the handoff row. */
+export function readHandoff(item: Item): Handoff {
+  const big = (name: string) => item[name]?.N === undefined ? undefined : BigInt(item[name].N!);
+  return {
+    pipeline: item.pipeline.S!,
+    status: item.status.S as HandoffStatus,
+    runId: item.run_id.S!,
+    resumeToken: item.resume_token?.S,
+    clusterTime: big("cluster_time"),
+    operationTime: big("operation_time"),
+    documents: Number(item.documents.N),
+    keys: Number(item.keys.N),
+    badRecords: Number(item.bad_records.N),
+    startedAt: item.started_at.S!,
+    completedAt: item.completed_at?.S,
+    liveSince: item.live_since?.S,
+  };
+}

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { Count, isGroup, Sum } from "../../src/pipeline/monoid.ts";
+import { pipeline } from "../../src/pipeline/pipeline.ts";
+
+Deno.test("Sum is an exact group over bigint", () => {
+  const big = 9223372036854775807n;
+  assert.equal(Sum.combine(big, Sum.empty), big);
+  assert.equal(Sum.combine(big, Sum.invert(big)), Sum.empty);
+  assert.equal(Sum.combine(Sum.combine(1n, 2n), 3n), Sum.combine(1n, Sum.combine(2n, 3n)));
+  assert.ok(isGroup(Sum));
+  assert.ok(isGroup(Count));
+});
+
+Deno.test("pipeline() builds a frozen definition that runtimes read", () => {
+  const store = { kind: "test" };
+  const p = pipeline<{ c: string; a: bigint }, bigint>("p1")
+    .key((r) => r.c)
+    .value((r) => r.a)
+    .aggregate(Sum)
+    .storeIn(store);
+  assert.equal(p.name, "p1");
+  assert.equal(p.keyOf({ c: "x", a: 1n }), "x");
+  assert.equal(p.valueOf({ c: "x", a: 7n }), 7n);
+  assert.equal(p.monoid, Sum);
+  assert.equal(p.store, store);
+  assert.ok(Object.isFrozen(p));
+});
+
+Deno.test("pipeline() rejects names that cannot namespace DynamoDB keys", () => {
+  for (const name of ["", "a#b", "x".repeat(65), "with space"]) {
+    assert.throws(() => pipeline(name), RangeError);
+  }
+});

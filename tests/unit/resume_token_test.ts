@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import {
+  packTimestamp,
+  ResumeTokenError,
+  timestampParts,
+  tokenClusterTime,
+} from "../../src/sources/mongo/resume_token.ts";
+import { bootstrapVersion, changeVersion } from "../../src/state/version.ts";
+
+Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {
+  // A token from MongoDB 8.0 (cdc-facts.md): Timestamp(1741186978, 25).
+  const time = tokenClusterTime({
+    _data: "8267C867A2000000192B042C0100296E5A1004ABCDEF0123456789ABCDEF0123456789463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B657900461E5F6964002B020004",
+  });
+  assert.deepEqual(timestampParts(time), { t: 1741186978, i: 25 });
+  assert.equal(time, packTimestamp(1741186978, 25));
+});
+
+Deno.test("tokenClusterTime() rejects what is not a KeyString token", () => {
+  for (const token of [{ _data: "" }, { _data: "zz" }, { _data: "0167C867A200000019" }, {}, null]) {
+    assert.throws(() => tokenClusterTime(token as never), ResumeTokenError);
+  }
+});
+
+Deno.test("ledger versions order bootstrap, events and raw records", () => {
+  const t0 = packTimestamp(100, 5);
+  const boot = bootstrapVersion(t0);
+  const atT0 = changeVersion({ clusterTime: t0 }, 999n);
+  const after = changeVersion({ clusterTime: packTimestamp(100, 6) }, 0n);
+  const before = changeVersion({ clusterTime: packTimestamp(99, 7) }, 5000n);
+  const raw = changeVersion({}, 3n);
+  assert.ok(before < boot && atT0 < boot && boot < after && after < raw);
+  assert.ok(changeVersion({ clusterTime: t0 }, 9n) < changeVersion({ clusterTime: t0 }, 10n));
+  assert.ok(changeVersion({}, 9n) < changeVersion({}, 10n));
+  assert.ok(bootstrapVersion(undefined) < after);
+  // Wall time (Debezium ≥ 3.4) stands for the start of its second.
+  assert.equal(changeVersion({ wallMs: 100_999 }, 1n), changeVersion({ clusterTime: packTimestamp(100, 0) }, 1n));
+});
