@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../util/errors.ts";
 import { type Mode, OPTIONS, type OptionSpec } from "./options.ts";
+import type { CdcFormat } from "../sources/cdc/mod.ts";
 
 type RawValue = string | boolean | undefined;
 
@@ -15,7 +16,15 @@ export interface Config {
   mode: Mode;
   pipeline: string;
   mongo: { uri: string; db: string; collection: string; batchSize: number };
-  kafka: { brokers: string[]; topic: string; consumerGroup: string; partitions: number };
+  kafka: {
+    brokers: string[];
+    topic: string;
+    consumerGroup: string;
+    partitions: number;
+    format: CdcFormat;
+    dlqTopic?: string;
+  };
+  live: { waitForHandoff: boolean; handoffTimeoutSeconds: number; httpPort: number };
   ddb: { endpoint?: string; table: string; region: string; dedupTable?: string };
   bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
   writeConcurrency: number;
@@ -77,6 +86,13 @@ export function parseConfig(
         topic: get("kafka-topic"),
         consumerGroup: get("consumer-group"),
         partitions: get("topic-partitions"),
+        format: get("cdc-format"),
+        dlqTopic: get("dlq-topic"),
+      },
+      live: {
+        waitForHandoff: get("wait-for-handoff"),
+        handoffTimeoutSeconds: get("handoff-timeout"),
+        httpPort: get("http-port"),
       },
       ddb: { endpoint, table, region: get("ddb-region"), dedupTable: get("ddb-dedup-table") },
       bootstrap: {

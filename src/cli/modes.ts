@@ -4,14 +4,15 @@
  * @module
  */
 import { MongoClient } from "mongodb";
-import { Kafka, logLevel } from "kafkajs";
 import type { Config } from "./config.ts";
 import { dynamoClient } from "../state/dynamodb/client.ts";
 import { DynamoStore } from "../state/dynamodb/store.ts";
 import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
-import { decodeOrderDocument, orderTotals } from "../app/orderstats.ts";
+import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
+import { runLive } from "../runtimes/live/run.ts";
+import { kafkaClient } from "../sources/kafka/client.ts";
 import { log, toJson } from "../util/log.ts";
 import { redactUri } from "../util/redact.ts";
 
@@ -36,14 +37,17 @@ export async function setup(config: Config): Promise<void> {
     client.destroy();
   }
   if (!config.createTopic) return;
-  const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.WARN }).admin();
+  const admin = kafkaClient(config.kafka.brokers).admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: config.kafka.topic, numPartitions: config.kafka.partitions }],
-    });
-    log("info", created ? "topic created" : "topic exists", { topic: config.kafka.topic });
+    for (const topic of [config.kafka.topic, config.kafka.dlqTopic]) {
+      if (topic === undefined) continue;
+      const created = await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: config.kafka.partitions }],
+      });
+      log("info", created ? "topic created" : "topic exists", { topic });
+    }
   } finally {
     await admin.disconnect();
   }
@@ -80,6 +84,29 @@ export async function totals(config: Config): Promise<void> {
     for await (const row of state.totals(config.pipeline, config.customer)) {
       console.log(toJson({ customer_id: row.key, total: row.total }));
     }
+  } finally {
+    state.client.destroy();
+  }
+}
+
+/** `--mode=live`: runs until SIGTERM/SIGINT. */
+export async function live(config: Config, signal: AbortSignal): Promise<void> {
+  const state = store(config);
+  try {
+    await runLive({
+      pipeline: orderTotals(config.pipeline, state),
+      codec: orderContribution,
+      kafka: kafkaClient(config.kafka.brokers),
+      topic: config.kafka.topic,
+      groupId: config.kafka.consumerGroup,
+      format: config.kafka.format,
+      dlqTopic: config.kafka.dlqTopic,
+      httpPort: config.live.httpPort,
+      waitForHandoff: config.live.waitForHandoff,
+      handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
+      concurrency: config.writeConcurrency,
+      signal,
+    });
   } finally {
     state.client.destroy();
   }

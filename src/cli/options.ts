@@ -124,6 +124,48 @@ export const OPTIONS: readonly OptionSpec[] = [
       "messages without reading the ledger (see docs/data-model.md).",
   },
   {
+    name: "cdc-format",
+    env: "CDC_FORMAT",
+    kind: "string",
+    default: "auto",
+    choices: ["auto", "debezium", "flattened", "raw"],
+    modes: ["live"],
+    help: "Topic format: auto (detect per message), debezium, flattened (ExtractNewDocumentState; " +
+      "tombstones are deletes) or raw (order JSON).",
+  },
+  {
+    name: "dlq-topic",
+    env: "DLQ_TOPIC",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "Dead-letter topic for messages that cannot be applied (headers name the source " +
+      "topic, partition, offset and reason). Unset: such messages are logged in full.",
+  },
+  {
+    name: "wait-for-handoff",
+    env: "WAIT_FOR_HANDOFF",
+    kind: "boolean",
+    default: "true",
+    modes: ["live"],
+    help: "Wait for a running or missing bootstrap to complete (--no-wait-for-handoff: exit 4).",
+  },
+  {
+    name: "handoff-timeout",
+    env: "HANDOFF_TIMEOUT_SECONDS",
+    kind: "integer",
+    default: "3600",
+    modes: ["live"],
+    help: "Seconds to wait for the handoff before exiting with code 4.",
+  },
+  {
+    name: "http-port",
+    env: "HTTP_PORT",
+    kind: "integer",
+    default: "8080",
+    modes: ["live"],
+    help: "Port for /healthz, /readyz and /metrics (Prometheus).",
+  },
+  {
     name: "force",
     kind: "boolean",
     default: "false",

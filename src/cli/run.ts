@@ -47,7 +47,8 @@ export async function run(argv: string[], env: Record<string, string | undefined
         await modes.totals(config);
         break;
       case "live":
-        throw new OrderstatsError("BAD_CONFIG", "--mode=live is not built yet (issue #4)");
+        await modes.live(config, controller.signal);
+        break;
     }
     return 0;
   } catch (error) {

@@ -25,10 +25,10 @@ export class BadRecordFile {
   async write(error: BadRecordError, document: unknown): Promise<void> {
     this.#file ??= await Deno.open(this.path, { create: true, write: true, truncate: true });
     this.#count++;
-    log("warn", "bad record", { where: error.where, reason: error.message, file: this.path });
+    log("warn", "bad record", { where: error.where, reason: error.reason, file: this.path });
     const line = JSON.stringify({
       where: error.where,
-      reason: error.message,
+      reason: error.reason,
       document: EJSON.serialize(document, { relaxed: false }),
     });
     await this.#file.write(this.#encoder.encode(line + "\n"));

@@ -20,11 +20,26 @@ export function bootstrapVersion(t0: ClusterTime | undefined): string {
   return `${hex16(t0 ?? 0n)}/b`;
 }
 
-/** The cluster time a position stands for, exact or approximated from wall time. */
+/**
+ * The cluster time a position stands for. Wall time (Debezium ≥ 3.4) only tells the
+ * second, so it stands for the end of that second: an event is then never taken for
+ * older than it may be, and re-applying an older one in Kafka order is harmless.
+ */
 export function positionTime(position: Position): ClusterTime | undefined {
   if (position.clusterTime !== undefined) return position.clusterTime;
-  if (position.wallMs !== undefined) return BigInt(Math.floor(position.wallMs / 1000)) << 32n;
+  if (position.wallMs !== undefined) {
+    return (BigInt(Math.floor(position.wallMs / 1000)) << 32n) | 0xffffffffn;
+  }
   return undefined;
+}
+
+/**
+ * True when the change certainly happened at or before the handoff time `t0`, so the
+ * bootstrap scan already covers it. Unpositioned changes are never skipped.
+ */
+export function isCoveredByHandoff(position: Position, t0: ClusterTime | undefined): boolean {
+  const time = positionTime(position);
+  return t0 !== undefined && time !== undefined && time <= t0;
 }
 
 /** The version of a change read from Kafka at `offset`. */

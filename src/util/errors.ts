@@ -36,8 +36,11 @@ export class ConfigError extends OrderstatsError {
 export class BadRecordError extends OrderstatsError {
   /** Where the record came from, e.g. `orders _id=42` or `orders.cdc[0]@17`. */
   readonly where: string;
+  /** What is wrong with it, without the `where`. */
+  readonly reason: string;
   constructor(where: string, reason: string, options?: ErrorOptions) {
     super("BAD_RECORD", `${where}: ${reason}`, options);
     this.where = where;
+    this.reason = reason;
   }
 }

@@ -5,7 +5,11 @@ import {
   timestampParts,
   tokenClusterTime,
 } from "../../src/sources/mongo/resume_token.ts";
-import { bootstrapVersion, changeVersion } from "../../src/state/version.ts";
+import {
+  bootstrapVersion,
+  changeVersion,
+  isCoveredByHandoff,
+} from "../../src/state/version.ts";
 
 Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {
   // A token from MongoDB 8.0 (cdc-facts.md): Timestamp(1741186978, 25).
@@ -33,6 +37,20 @@ Deno.test("ledger versions order bootstrap, events and raw records", () => {
   assert.ok(changeVersion({ clusterTime: t0 }, 9n) < changeVersion({ clusterTime: t0 }, 10n));
   assert.ok(changeVersion({}, 9n) < changeVersion({}, 10n));
   assert.ok(bootstrapVersion(undefined) < after);
-  // Wall time (Debezium ≥ 3.4) stands for the start of its second.
-  assert.equal(changeVersion({ wallMs: 100_999 }, 1n), changeVersion({ clusterTime: packTimestamp(100, 0) }, 1n));
+  // Wall time (Debezium ≥ 3.4) stands for the end of its second.
+  assert.equal(
+    changeVersion({ wallMs: 100_001 }, 1n),
+    changeVersion({ clusterTime: packTimestamp(100, 0xffffffff) }, 1n),
+  );
+});
+
+Deno.test("isCoveredByHandoff() skips only what certainly precedes the handoff", () => {
+  const t0 = packTimestamp(100, 5);
+  assert.ok(isCoveredByHandoff({ clusterTime: t0 }, t0));
+  assert.ok(isCoveredByHandoff({ clusterTime: packTimestamp(100, 4) }, t0));
+  assert.ok(!isCoveredByHandoff({ clusterTime: packTimestamp(100, 6) }, t0));
+  assert.ok(isCoveredByHandoff({ wallMs: 99_999 }, t0));
+  assert.ok(!isCoveredByHandoff({ wallMs: 100_000 }, t0), "same second may be after T0");
+  assert.ok(!isCoveredByHandoff({}, t0));
+  assert.ok(!isCoveredByHandoff({ clusterTime: 1n }, undefined));
 });

@@ -1,0 +1,39 @@
+/**
+ * Packs a batch's ledger writes into transactions of at most 100 actions: each record's
+ * ledger write travels with the total updates it implies, and a key touched by several
+ * records in one transaction costs one update (deltas summed).
+ *
+ * @module
+ */
+import type { LedgerWrite } from "../../state/dynamodb/ledger.ts";
+import type { Group } from "../../pipeline/monoid.ts";
+import { addDeltas } from "./apply.ts";
+
+/** One transaction's worth of work. */
+export interface Chunk {
+  writes: LedgerWrite[];
+  deltas: Map<string, bigint>;
+}
+
+/** Splits writes into chunks that each fit one transaction of `limit` actions. */
+export function packChunks(
+  writes: readonly LedgerWrite[],
+  group: Group<bigint>,
+  limit = 100,
+): Chunk[] {
+  const chunks: Chunk[] = [];
+  let current: Chunk = { writes: [], deltas: new Map() };
+  for (const write of writes) {
+    const own = new Map<string, bigint>();
+    addDeltas(own, write.previous, write.next, group);
+    const newKeys = [...own.keys()].filter((k) => !current.deltas.has(k)).length;
+    if (current.writes.length > 0 && current.writes.length + current.deltas.size + 1 + newKeys > limit) {
+      chunks.push(current);
+      current = { writes: [], deltas: new Map() };
+    }
+    current.writes.push(write);
+    addDeltas(current.deltas, write.previous, write.next, group);
+  }
+  if (current.writes.length > 0) chunks.push(current);
+  return chunks;
+}

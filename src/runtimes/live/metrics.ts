@@ -1,0 +1,57 @@
+/**
+ * What live mode counts, exposed on `/metrics`.
+ *
+ * @module
+ */
+import { Histogram, renderMetrics, Series } from "../../util/metrics.ts";
+
+/** The live runtime's metrics. */
+export class LiveMetrics {
+  readonly events = new Series(
+    "orderstats_events_total",
+    "CDC messages by outcome: applied kind (upsert, patch, delete) or skip reason",
+    "counter",
+  );
+  readonly skippedBeforeHandoff = new Series(
+    "orderstats_skipped_before_handoff_total",
+    "Changes at or before the bootstrap handoff (already in the snapshot)",
+    "counter",
+  );
+  readonly stale = new Series(
+    "orderstats_stale_changes_total",
+    "Changes older than the ledger entry (duplicates, replays)",
+    "counter",
+  );
+  readonly deadLettered = new Series(
+    "orderstats_dead_lettered_total",
+    "Messages that could not be decoded or applied",
+    "counter",
+  );
+  readonly conflicts = new Series(
+    "orderstats_ledger_conflicts_total",
+    "Transactions retried because a ledger entry changed under them",
+    "counter",
+  );
+  readonly lag = new Series(
+    "orderstats_consumer_lag",
+    "Messages between the last processed offset and the partition's high watermark",
+    "gauge",
+  );
+  readonly batchSeconds = new Histogram(
+    "orderstats_batch_seconds",
+    "Time to apply one Kafka batch and make it durable",
+  );
+
+  /** Prometheus text. */
+  render(): string {
+    return renderMetrics([
+      this.events,
+      this.skippedBeforeHandoff,
+      this.stale,
+      this.deadLettered,
+      this.conflicts,
+      this.lag,
+      this.batchSeconds,
+    ]);
+  }
+}

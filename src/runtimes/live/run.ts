@@ -1,0 +1,156 @@
+/**
+ * The live runtime: a Kafka consumer-group member that applies CDC batches to the
+ * pipeline's state and commits offsets only after the batch is durable. A crash at
+ * any instant replays from the last commit; the ledger makes the replay harmless.
+ *
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { Pipeline } from "../../pipeline/pipeline.ts";
+import { isGroup } from "../../pipeline/monoid.ts";
+import type { DynamoStore } from "../../state/dynamodb/store.ts";
+import type { CdcFormat, CdcMessage } from "../../sources/cdc/mod.ts";
+import {
+  type DeadLetterSink,
+  KafkaDeadLetters,
+  LoggedDeadLetters,
+} from "../../sources/kafka/dead_letters.ts";
+import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
+import type { ContributionCodec } from "./apply.ts";
+import { applyBatch, type BatchContext } from "./batch.ts";
+import { awaitHandoff } from "./handoff.ts";
+import { serveHealth } from "./http.ts";
+import { LiveMetrics } from "./metrics.ts";
+import { ConfigError } from "../../util/errors.ts";
+import { errorFields, log } from "../../util/log.ts";
+
+/** Options for {@link runLive}. */
+export interface LiveOptions<T> {
+  pipeline: Pipeline<T, bigint, DynamoStore>;
+  codec: ContributionCodec;
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  format: CdcFormat;
+  dlqTopic?: string;
+  /** Serve /healthz, /readyz, /metrics here. */
+  httpPort?: number;
+  waitForHandoff: boolean;
+  handoffTimeoutMs: number;
+  concurrency: number;
+  /** Aborting stops fetching, finishes the batch in hand, commits and leaves the group. */
+  signal: AbortSignal;
+}
+
+/** Runs until `signal` aborts (resolves) or the consumer fails for good (rejects). */
+export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
+  const { pipeline, kafka, signal } = options;
+  const group = pipeline.monoid;
+  if (!isGroup(group)) {
+    throw new ConfigError(
+      `Pipeline "${pipeline.name}" aggregates with ${group.name}, which has no inverse: ` +
+        "live mode needs one to apply updates and deletes exactly",
+    );
+  }
+  const metrics = new LiveMetrics();
+  const status = { handoff: false, joined: false, failed: false };
+  const http = options.httpPort === undefined ? undefined : serveHealth(options.httpPort, {
+    healthy: () => !status.failed,
+    ready: () => status.handoff && status.joined && !status.failed,
+    metrics: () => metrics.render(),
+  }, signal);
+
+  const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    retry: { restartOnFailure: (error) => Promise.resolve(isTransientDynamoError(error)) },
+  });
+  try {
+    const handoff = await awaitHandoff({
+      store: pipeline.store,
+      pipeline: pipeline.name,
+      wait: options.waitForHandoff,
+      timeoutMs: options.handoffTimeoutMs,
+      signal,
+    });
+    status.handoff = true;
+    log("info", "handoff", {
+      pipeline: pipeline.name,
+      runId: handoff.runId,
+      clusterTime: handoff.clusterTime,
+      documents: handoff.documents,
+    });
+    await producer?.connect();
+    const deadLetters: DeadLetterSink = producer
+      ? new KafkaDeadLetters(producer, options.dlqTopic!)
+      : new LoggedDeadLetters();
+
+    const stopped = new Promise<void>((resolve, reject) => {
+      signal.addEventListener("abort", () => resolve(), { once: true });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) return;
+        status.failed = true;
+        reject(payload.error);
+      });
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      status.joined = true;
+      log("info", "joined consumer group", {
+        groupId: payload.groupId,
+        assignment: payload.memberAssignment,
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    const base: Omit<BatchContext, "heartbeat"> = {
+      pipeline: pipeline.name,
+      store: pipeline.store,
+      group,
+      codec: options.codec,
+      format: options.format,
+      handoffTime: handoff.clusterTime,
+      deadLetters,
+      metrics,
+      concurrency: options.concurrency,
+    };
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        const started = performance.now();
+        const messages: CdcMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+        }));
+        await applyBatch({ ...base, heartbeat }, messages);
+        const last = batch.lastOffset();
+        resolveOffset(last);
+        await consumer.commitOffsets([{
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: (BigInt(last) + 1n).toString(),
+        }]);
+        metrics.lag.set(Number(BigInt(batch.highWatermark) - BigInt(last) - 1n), {
+          partition: String(batch.partition),
+        });
+        metrics.batchSeconds.observe((performance.now() - started) / 1000);
+      },
+    });
+    await stopped;
+    log("info", "stopping: finishing the batch in hand and leaving the group");
+  } catch (error) {
+    status.failed = true;
+    if (!signal.aborted) log("error", "live worker failed", errorFields(error));
+    throw error;
+  } finally {
+    await consumer.disconnect();
+    await producer?.disconnect();
+    await http?.finished;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Live mode's reads and atomic writes of ledger entries and totals.
+ *
+ * @module
+ */
+import {
+  BatchGetItemCommand,
+  type KeysAndAttributes,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  type TransactWriteItem,
+} from "@aws-sdk/client-dynamodb";
+import type { DynamoStore } from "./store.ts";
+import { keys, type LedgerEntry, ledgerItem, readLedger } from "./items.ts";
+import { isTransientDynamoError } from "./client.ts";
+import { backoffMs, retry, sleep } from "../../util/retry.ts";
+
+const MAX_GET = 100;
+/** DynamoDB's limit of actions in one TransactWriteItems. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** Reads the current ledger entries of `records` (strongly consistent). */
+export async function readLedgerEntries(
+  store: DynamoStore,
+  pipeline: string,
+  records: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, LedgerEntry>> {
+  const found = new Map<string, LedgerEntry>();
+  for (let i = 0; i < records.length; i += MAX_GET) {
+    let request: Record<string, KeysAndAttributes> | undefined = {
+      [store.table]: {
+        Keys: records.slice(i, i + MAX_GET).map((r) => ({ pk: { S: keys.ledger(pipeline, r) } })),
+        ConsistentRead: true,
+      },
+    };
+    for (let round = 0; request !== undefined && Object.keys(request).length > 0; round++) {
+      if (round > 0) await sleep(backoffMs(round), signal);
+      const ask: Record<string, KeysAndAttributes> = request;
+      const out = await retry(
+        () => store.client.send(new BatchGetItemCommand({ RequestItems: ask }), { abortSignal: signal }),
+        { isRetriable: isTransientDynamoError, signal },
+      );
+      for (const item of out.Responses?.[store.table] ?? []) {
+        const entry = readLedger(pipeline, item);
+        found.set(entry.record, entry);
+      }
+      request = out.UnprocessedKeys;
+    }
+  }
+  return found;
+}
+
+/** One record's ledger replacement inside a transaction. */
+export interface LedgerWrite {
+  /** The entry read before computing `next`; the write is conditional on it still being there. */
+  previous?: LedgerEntry;
+  next: LedgerEntry;
+}
+
+/** Thrown when a ledger entry changed between read and write (another writer). */
+export class LedgerConflictError extends Error {
+  constructor(options?: ErrorOptions) {
+    super("A ledger entry changed between read and write", options);
+    this.name = "LedgerConflictError";
+  }
+}
+
+/**
+ * Writes ledger entries and the total deltas they imply in one transaction: either all
+ * of it becomes durable or none. Each ledger write is conditional on the entry read
+ * before, so a concurrent writer makes this throw {@link LedgerConflictError} instead of
+ * double counting.
+ */
+export async function commitLedger(
+  store: DynamoStore,
+  pipeline: string,
+  writes: readonly LedgerWrite[],
+  deltas: ReadonlyMap<string, bigint>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const now = new Date().toISOString();
+  const items: TransactWriteItem[] = writes.map(({ previous, next }) => ({
+    Put: {
+      TableName: store.table,
+      Item: ledgerItem(pipeline, next),
+      ConditionExpression: previous === undefined ? "attribute_not_exists(pk)" : "ver = :old",
+      ...(previous === undefined
+        ? {}
+        : { ExpressionAttributeValues: { ":old": { S: previous.version } } }),
+    },
+  }));
+  for (const [key, delta] of deltas) {
+    if (delta === 0n) continue;
+    items.push({
+      Update: {
+        TableName: store.table,
+        Key: { pk: { S: keys.total(pipeline, key) } },
+        UpdateExpression: "SET #key = :key, pipeline = :p, updated_at = :now ADD #total :d",
+        ExpressionAttributeNames: { "#key": "key", "#total": "total" },
+        ExpressionAttributeValues: {
+          ":key": { S: key },
+          ":p": { S: pipeline },
+          ":now": { S: now },
+          ":d": { N: delta.toString() },
+        },
+      },
+    });
+  }
+  if (items.length > MAX_TRANSACTION_ITEMS) {
+    throw new RangeError(`Cannot commit ${items.length} actions in one transaction (max 100)`);
+  }
+  if (items.length === 0) return;
+  try {
+    await retry(
+      () =>
+        store.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
+          abortSignal: signal,
+        }),
+      { isRetriable: isTransientTransactionError, signal },
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw new LedgerConflictError({ cause: error });
+    throw error;
+  }
+}
+
+function reasons(error: unknown): string[] {
+  if (!(error instanceof TransactionCanceledException)) return [];
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? "None");
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return reasons(error).includes("ConditionalCheckFailed");
+}
+
+/** Conflicts with another transaction and throttling cancel a transaction but may pass next time. */
+function isTransientTransactionError(error: unknown): boolean {
+  const codes = reasons(error);
+  if (codes.length > 0) {
+    return !codes.includes("ConditionalCheckFailed") &&
+      codes.some((c) => c === "TransactionConflict" || c === "ThrottlingError");
+  }
+  return isTransientDynamoError(error);
+}
