@@ -66,11 +66,16 @@ export function parseAmount(value: unknown, where: string): bigint {
 export function parseCustomerId(value: unknown, where: string): string {
   if (typeof value === "string" && value.length > 0) return value;
   const type = bsonType(value);
-  if (typeof value === "number" || typeof value === "bigint" || type === "Int32" || type === "Long") {
+  if (
+    typeof value === "number" || typeof value === "bigint" || type === "Int32" || type === "Long"
+  ) {
     const text = String(value);
     if (INTEGER_TEXT.test(text)) return text;
   }
-  throw new BadRecordError(where, `customer_id ${describe(value)} is not a non-empty string or integer`);
+  throw new BadRecordError(
+    where,
+    `customer_id ${describe(value)} is not a non-empty string or integer`,
+  );
 }
 
 /**

@@ -43,7 +43,9 @@ export const orderContribution: ContributionCodec = {
       }
     }
     return {
-      key: patch.customer_id === undefined ? previous.key : parseCustomerId(patch.customer_id, where),
+      key: patch.customer_id === undefined
+        ? previous.key
+        : parseCustomerId(patch.customer_id, where),
       value: patch.amount === undefined ? previous.value : parseAmount(patch.amount, where),
     };
   },

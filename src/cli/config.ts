@@ -157,7 +157,9 @@ function resolve(spec: OptionSpec, flag: RawValue, env: Record<string, string | 
     }
     case "string": {
       if (spec.choices && !spec.choices.includes(raw)) {
-        throw new ConfigError(`--${spec.name} must be one of ${spec.choices.join(", ")}: got "${raw}"`);
+        throw new ConfigError(
+          `--${spec.name} must be one of ${spec.choices.join(", ")}: got "${raw}"`,
+        );
       }
       return raw;
     }

@@ -23,7 +23,10 @@ export function helpText(): string {
   ];
   for (const o of OPTIONS) {
     const flag = o.kind === "boolean" ? `--${o.name}` : `--${o.name}=<${o.kind}>`;
-    const extra = [o.env ? `env ${o.env}` : "", o.default !== undefined ? `default ${o.default}` : ""]
+    const extra = [
+      o.env ? `env ${o.env}` : "",
+      o.default !== undefined ? `default ${o.default}` : "",
+    ]
       .filter(Boolean).join(", ");
     lines.push(`  ${flag}`, `      ${o.help}${extra ? ` [${extra}]` : ""}`);
   }

@@ -130,7 +130,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "auto",
     choices: ["auto", "debezium", "flattened", "raw"],
     modes: ["live"],
-    help: "Topic format: auto (detect per message), debezium, flattened (ExtractNewDocumentState; " +
+    help:
+      "Topic format: auto (detect per message), debezium, flattened (ExtractNewDocumentState; " +
       "tombstones are deletes) or raw (order JSON).",
   },
   {

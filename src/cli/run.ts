@@ -13,7 +13,10 @@ import { errorFields, log, setLogLevel } from "../util/log.ts";
 import { MongoServerSelectionError } from "mongodb";
 
 /** Runs orderstats with these arguments and environment; resolves to the exit code. */
-export async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+export async function run(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseConfig(argv, env);

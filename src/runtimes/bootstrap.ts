@@ -132,7 +132,9 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     pipeline: pipeline.name,
     runId,
     resumeToken: handoff.resumeToken,
-    clusterTime: t0 === undefined ? undefined : { t: Number(t0 >> 32n), i: Number(t0 & 0xffffffffn) },
+    clusterTime: t0 === undefined
+      ? undefined
+      : { t: Number(t0 >> 32n), i: Number(t0 & 0xffffffffn) },
     documents: folded.documents,
     keys: folded.totals.size,
     badRecords: folded.badRecords,

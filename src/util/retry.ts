@@ -40,7 +40,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Calls `fn` until it succeeds, a non-retriable error occurs, or attempts run out. */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const { maxAttempts = 8, baseMs = 50, maxMs = 5000, isRetriable, signal } = options;
   for (let attempt = 0;; attempt++) {
     signal?.throwIfAborted();

@@ -48,7 +48,11 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag", () =
     [["--mode=live", "--nope"], {}, /nope/],
     [["--mode=live", "extra"], {}, /unexpected argument "extra"/],
     [["--mode=live", "--ddb-table=ab"], {}, /--ddb-table must be 3-255/],
-    [["--mode=live"], { BATCH_SIZE: "ten" }, /BATCH_SIZE \(environment\) must be a positive integer/],
+    [
+      ["--mode=live"],
+      { BATCH_SIZE: "ten" },
+      /BATCH_SIZE \(environment\) must be a positive integer/,
+    ],
     [["--mode=live", "--ddb-endpoint=not a url"], {}, /--ddb-endpoint must be a URL/],
     [["--mode=live", "--mongo-uri=http://x"], {}, /--mongo-uri must start with mongodb/],
     [["--mode=live", "--kafka-brokers=,"], {}, /--kafka-brokers \(flag\) must not be empty/],
@@ -64,8 +68,10 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag", () =
 });
 
 Deno.test("a bad --mongo-uri error never echoes the URI's password", () => {
-  assert.throws(() => parseConfig(["--mode=live", "--mongo-uri=http://u:secret@h"], {}), (e: Error) =>
-    !e.message.includes("secret"));
+  assert.throws(
+    () => parseConfig(["--mode=live", "--mongo-uri=http://u:secret@h"], {}),
+    (e: Error) => !e.message.includes("secret"),
+  );
   assert.equal(redactUri("mongodb://user:p%40ss@h:1/db"), "mongodb://user:***@h:1/db");
   assert.equal(redactUri("mongodb://h:1/db"), "mongodb://h:1/db");
 });

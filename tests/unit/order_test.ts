@@ -8,7 +8,10 @@ Deno.test("parseAmount() keeps int64 exact from every numeric BSON type", () => 
   assert.equal(parseAmount(Long.fromString("-9223372036854775808"), "x"), -9223372036854775808n);
   assert.equal(parseAmount(new Int32(-7), "x"), -7n);
   assert.equal(parseAmount(new Double(12), "x"), 12n);
-  assert.equal(parseAmount(Decimal128.fromString("1234567890123456789.000"), "x"), 1234567890123456789n);
+  assert.equal(
+    parseAmount(Decimal128.fromString("1234567890123456789.000"), "x"),
+    1234567890123456789n,
+  );
   assert.equal(parseAmount(42, "x"), 42n);
   assert.equal(parseAmount(5n, "x"), 5n);
 });

@@ -5,16 +5,13 @@ import {
   timestampParts,
   tokenClusterTime,
 } from "../../src/sources/mongo/resume_token.ts";
-import {
-  bootstrapVersion,
-  changeVersion,
-  isCoveredByHandoff,
-} from "../../src/state/version.ts";
+import { bootstrapVersion, changeVersion, isCoveredByHandoff } from "../../src/state/version.ts";
 
 Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {
   // A token from MongoDB 8.0 (cdc-facts.md): Timestamp(1741186978, 25).
   const time = tokenClusterTime({
-    _data: "8267C867A2000000192B042C0100296E5A1004ABCDEF0123456789ABCDEF0123456789463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B657900461E5F6964002B020004",
+    _data:
+      "8267C867A2000000192B042C0100296E5A1004ABCDEF0123456789ABCDEF0123456789463C6F7065726174696F6E54797065003C696E736572740046646F63756D656E744B657900461E5F6964002B020004",
   });
   assert.deepEqual(timestampParts(time), { t: 1741186978, i: 25 });
   assert.equal(time, packTimestamp(1741186978, 25));

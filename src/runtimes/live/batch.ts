@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type CdcMessage, decodeCdcMessage, type CdcFormat } from "../../sources/cdc/mod.ts";
+import { type CdcFormat, type CdcMessage, decodeCdcMessage } from "../../sources/cdc/mod.ts";
 import type { ClusterTime } from "../../sources/change.ts";
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import {
@@ -44,7 +44,10 @@ export interface BatchContext {
 }
 
 /** Applies a batch; resolves when its effects and dead letters are durable. */
-export async function applyBatch(ctx: BatchContext, messages: readonly CdcMessage[]): Promise<void> {
+export async function applyBatch(
+  ctx: BatchContext,
+  messages: readonly CdcMessage[],
+): Promise<void> {
   const byRecord = new Map<string, VersionedChange[]>();
   const origin = new Map<string, CdcMessage>();
   for (const message of messages) {
@@ -59,7 +62,9 @@ export async function applyBatch(ctx: BatchContext, messages: readonly CdcMessag
   let pending = [...byRecord.keys()];
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_CONFLICT_ROUNDS) {
-      throw new Error(`Ledger entries kept changing under ${pending.length} records; is another writer running?`);
+      throw new Error(
+        `Ledger entries kept changing under ${pending.length} records; is another writer running?`,
+      );
     }
     const current = await readLedgerEntries(ctx.store, ctx.pipeline, pending, ctx.signal);
     const writes: LedgerWrite[] = [];

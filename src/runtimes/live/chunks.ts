@@ -27,7 +27,9 @@ export function packChunks(
     const own = new Map<string, bigint>();
     addDeltas(own, write.previous, write.next, group);
     const newKeys = [...own.keys()].filter((k) => !current.deltas.has(k)).length;
-    if (current.writes.length > 0 && current.writes.length + current.deltas.size + 1 + newKeys > limit) {
+    if (
+      current.writes.length > 0 && current.writes.length + current.deltas.size + 1 + newKeys > limit
+    ) {
       chunks.push(current);
       current = { writes: [], deltas: new Map() };
     }

@@ -41,7 +41,9 @@ export async function awaitHandoff(options: AwaitHandoffOptions): Promise<Handof
       if (await store.putHandoff(live, { runId: handoff.runId })) return live;
       continue; // A new bootstrap replaced the row meanwhile: look again.
     }
-    const state = handoff === undefined ? "no handoff row yet" : `bootstrap ${handoff.runId} still running`;
+    const state = handoff === undefined
+      ? "no handoff row yet"
+      : `bootstrap ${handoff.runId} still running`;
     if (!wait || Date.now() >= deadline) {
       throw new HandoffMissingError(
         `Pipeline "${pipeline}" has ${state}: run orderstats --mode=bootstrap first` +

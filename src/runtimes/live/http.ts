@@ -16,14 +16,19 @@ export interface HealthSource {
 }
 
 /** Serves the endpoints on `port` until `signal` aborts. */
-export function serveHealth(port: number, source: HealthSource, signal: AbortSignal): Deno.HttpServer {
+export function serveHealth(
+  port: number,
+  source: HealthSource,
+  signal: AbortSignal,
+): Deno.HttpServer {
   const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
     new Response(body, { status, headers: { "content-type": type } });
   return Deno.serve({
     port,
     hostname: "0.0.0.0",
     signal,
-    onListen: ({ port }) => log("info", "http listening", { port, paths: ["/healthz", "/readyz", "/metrics"] }),
+    onListen: ({ port }) =>
+      log("info", "http listening", { port, paths: ["/healthz", "/readyz", "/metrics"] }),
   }, (request) => {
     switch (new URL(request.url).pathname) {
       case "/healthz":

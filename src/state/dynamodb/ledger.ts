@@ -7,8 +7,8 @@ import {
   BatchGetItemCommand,
   type KeysAndAttributes,
   TransactionCanceledException,
-  TransactWriteItemsCommand,
   type TransactWriteItem,
+  TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoStore } from "./store.ts";
 import { keys, type LedgerEntry, ledgerItem, readLedger } from "./items.ts";
@@ -38,7 +38,10 @@ export async function readLedgerEntries(
       if (round > 0) await sleep(backoffMs(round), signal);
       const ask: Record<string, KeysAndAttributes> = request;
       const out = await retry(
-        () => store.client.send(new BatchGetItemCommand({ RequestItems: ask }), { abortSignal: signal }),
+        () =>
+          store.client.send(new BatchGetItemCommand({ RequestItems: ask }), {
+            abortSignal: signal,
+          }),
         { isRetriable: isTransientDynamoError, signal },
       );
       for (const item of out.Responses?.[store.table] ?? []) {

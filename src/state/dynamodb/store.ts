@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -20,8 +21,8 @@ import {
   ledgerItem,
   readHandoff,
   readTotal,
-  type TotalRow,
   totalItem,
+  type TotalRow,
 } from "./items.ts";
 import { OrderstatsError } from "../../util/errors.ts";
 
@@ -132,10 +133,12 @@ export class DynamoStore {
   async clearPipeline(pipeline: string, signal?: AbortSignal): Promise<number> {
     const writer = this.writer(signal);
     const [totals, ledger] = keys.rebuiltPrefixes(pipeline);
-    for await (const item of this.#scan("begins_with(pk, :t) OR begins_with(pk, :l)", {
-      ":t": { S: totals },
-      ":l": { S: ledger },
-    }, "pk")) {
+    for await (
+      const item of this.#scan("begins_with(pk, :t) OR begins_with(pk, :l)", {
+        ":t": { S: totals },
+        ":l": { S: ledger },
+      }, "pk")
+    ) {
       await writer.add({ DeleteRequest: { Key: { pk: item.pk } } });
     }
     await writer.flush();
@@ -168,7 +171,7 @@ export class DynamoStore {
     values: Record<string, { S: string }>,
     projection?: string,
   ) {
-    let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+    let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.#call(() =>
         this.client.send(

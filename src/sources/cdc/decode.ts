@@ -1,0 +1,118 @@
+/**
+ * The CDC decoder's entry point: one Kafka message in, one order change (or a skip) out.
+ *
+ * @module
+ */
+import { BadRecordError } from "../../util/errors.ts";
+import { decodeDebezium, isDebeziumEnvelope } from "./debezium.ts";
+import { isPlainObject, parseJson, unwrapConnectJson, utf8Text } from "./extended_json.ts";
+import { decodeFlattened, hasFlatteningMetadata } from "./flattened.ts";
+import { debeziumKeyId } from "./key.ts";
+import { decodeRaw, isRawDocument } from "./raw.ts";
+import {
+  type CdcDecoded,
+  type CdcFormat,
+  type CdcMessage,
+  isCdcFormat,
+  messageWhere,
+} from "./types.ts";
+
+/** Options for {@link decodeCdcMessage}. */
+export interface DecodeCdcOptions {
+  /**
+   * The topic's format, or `auto` to detect it per message (see `CdcFormat`). Flattened topics
+   * whose deletes arrive only as tombstones need `flattened`.
+   * @default {"auto"}
+   */
+  format?: CdcFormat;
+}
+
+/**
+ * Decodes one CDC message into an {@link CdcDecoded}: an `upsert`/`patch`/`delete` order change,
+ * or `{kind: "skip", reason}` when there is nothing to apply (tombstone after a Debezium delete,
+ * heartbeat, transaction metadata, an update that touches neither `customer_id` nor `amount`).
+ * Throws {@link BadRecordError} naming `topic[partition]@offset` and the reason for anything it
+ * cannot read. The upsert's `customer_id`/`amount` are not validated here: `decodeOrder()` does.
+ *
+ * In `auto` mode: a Debezium envelope (`op` plus `source`/`after`/…) is decoded as such; a
+ * document with `__` metadata fields or under a Debezium key (`{"id": …}`) as a flattened
+ * record; another document with an `_id` as a raw order; a null value is skipped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeCdcMessage } from "./decode.ts";
+ * const text = new TextEncoder();
+ * const change = decodeCdcMessage({
+ *   topic: "orders.cdc", partition: 0, offset: "7",
+ *   key: text.encode('{"id": "42"}'),
+ *   value: text.encode(JSON.stringify({
+ *     op: "c",
+ *     after: '{"_id": 42, "customer_id": "c1", "amount": {"$numberLong": "1250"}}',
+ *     source: { version: "2.7.0.Final", ts_ms: 1741186978000, ord: 25 },
+ *   })),
+ * });
+ * assert.equal(change.kind, "upsert");
+ * assert.equal(change.kind === "upsert" && change.orderKey, "n:42");
+ * assert.deepEqual(change.kind === "upsert" && change.position, {
+ *   clusterTime: (1741186978n << 32n) | 25n,
+ * });
+ * ```
+ */
+export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions = {}): CdcDecoded {
+  const { format = "auto" } = options;
+  if (!isCdcFormat(format)) {
+    throw new RangeError(
+      `Cannot decode CDC messages as format must be auto, debezium, flattened or raw: current value is ${
+        JSON.stringify(format)
+      }`,
+    );
+  }
+  const where = messageWhere(message);
+  if (message.value === null || message.value.length === 0) {
+    if (format === "flattened") return decodeFlattened(null, message.key, where);
+    return { kind: "skip", reason: "tombstone" };
+  }
+  const payload = unwrapConnectJson(
+    parseJson(utf8Text(message.value, "value", where), "value", where),
+  );
+  if (!isPlainObject(payload)) {
+    throw new BadRecordError(where, "value is not a JSON object");
+  }
+  const control = controlMessage(payload);
+  if (control) return control;
+
+  switch (format) {
+    case "debezium":
+      if (!isDebeziumEnvelope(payload)) {
+        throw new BadRecordError(where, "value is not a Debezium envelope (no op/source/after)");
+      }
+      return decodeDebezium(payload, message.key, where);
+    case "flattened":
+      return decodeFlattened(payload, message.key, where);
+    case "raw":
+      return decodeRaw(payload, where);
+  }
+  if (isDebeziumEnvelope(payload)) return decodeDebezium(payload, message.key, where);
+  if (hasFlatteningMetadata(payload) || debeziumKeyId(message.key, where) !== undefined) {
+    return decodeFlattened(payload, message.key, where);
+  }
+  if (isRawDocument(payload)) return decodeRaw(payload, where);
+  throw new BadRecordError(
+    where,
+    "value is neither a Debezium envelope (op, source, after…) nor an order document (_id…)",
+  );
+}
+
+/** Debezium's non-data messages: heartbeats and transaction metadata. */
+function controlMessage(payload: Record<string, unknown>): CdcDecoded | undefined {
+  const fields = Object.keys(payload);
+  if (fields.length === 1 && fields[0] === "ts_ms") return { kind: "skip", reason: "heartbeat" };
+  if (
+    (payload.status === "BEGIN" || payload.status === "END") && typeof payload.id === "string" &&
+    !("op" in payload)
+  ) {
+    return { kind: "skip", reason: "transaction_metadata" };
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * Decodes records flattened by Debezium's ExtractNewDocumentState SMT: the value is the
+ * document itself as typed JSON, plus optional `__`-prefixed metadata (`__deleted` in the
+ * `rewrite` delete modes, `__op` and `__source_*` from `add.fields`).
+ *
+ * The SMT writes an ObjectId as its hex string and a Decimal128 as its decimal string
+ * (MongoDataConverter), so the document's own `_id` loses its type: the order key comes from
+ * the Debezium message key whenever there is one.
+ *
+ * @module
+ */
+import { Decimal128 } from "bson";
+import { orderKey } from "../../app/order.ts";
+import { BadRecordError } from "../../util/errors.ts";
+import type { Position } from "../change.ts";
+import { fromExtendedJson, isPlainObject } from "./extended_json.ts";
+import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
+import { sourcePosition } from "./position.ts";
+import type { CdcDecoded } from "./types.ts";
+
+const METADATA_PREFIX = "__";
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+const OPS = new Set(["c", "r", "u", "d"]);
+
+/** Whether a document carries any flattening metadata field (`__deleted`, `__op`, …). */
+export function hasFlatteningMetadata(value: Record<string, unknown>): boolean {
+  return Object.keys(value).some((name) => name.startsWith(METADATA_PREFIX));
+}
+
+/**
+ * One flattened record to an order change. `value === null` (a tombstone) is a delete of the
+ * key's order: with the SMT's default `delete.tombstone.handling.mode=tombstone` that is how a
+ * delete arrives. `__deleted: "true"` or `__op: "d"` is a delete too; anything else upserts
+ * the document (metadata fields removed).
+ *
+ * Position: `__source_ts_ms` with `__source_ord` and `__source_version` (add them with
+ * `add.fields=source.ts_ms,source.ord,source.version`) give what a Debezium envelope's source
+ * gives; `ts_ms` alone is wall-clock only; none → an empty position.
+ */
+export function decodeFlattened(
+  value: Record<string, unknown> | null,
+  key: Uint8Array | null,
+  where: string,
+): CdcDecoded {
+  if (value === null) {
+    return { kind: "delete", orderKey: orderKeyFromDebeziumKey(key, where), position: {} };
+  }
+  const position = flattenedPosition(value, where);
+  const op = value.__op;
+  if (op !== undefined && (typeof op !== "string" || !OPS.has(op))) {
+    throw new BadRecordError(where, `unknown __op ${JSON.stringify(op)}`);
+  }
+  if (isDeleted(value.__deleted, where) || op === "d") {
+    return { kind: "delete", orderKey: keyOf(value, key, where), position };
+  }
+  const plain: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (!name.startsWith(METADATA_PREFIX)) plain[name] = field;
+  }
+  const document = fromExtendedJson(plain, "value", where) as Record<string, unknown>;
+  if (typeof document.amount === "string" && DECIMAL_TEXT.test(document.amount)) {
+    document.amount = Decimal128.fromString(document.amount);
+  }
+  return { kind: "upsert", orderKey: keyOf(value, key, where), document, position };
+}
+
+function isDeleted(flag: unknown, where: string): boolean {
+  if (flag === undefined || flag === false || flag === "false") return false;
+  if (flag === true || flag === "true") return true;
+  throw new BadRecordError(where, `__deleted ${JSON.stringify(flag)} is not "true" or "false"`);
+}
+
+function flattenedPosition(value: Record<string, unknown>, where: string): Position {
+  return sourcePosition({
+    version: value.__source_version,
+    ts_ms: value.__source_ts_ms,
+    ord: value.__source_ord,
+  }, where);
+}
+
+/** The key's order when the key is a Debezium key, else the (still JSON) value's `_id`. */
+function keyOf(value: Record<string, unknown>, key: Uint8Array | null, where: string): string {
+  if (debeziumKeyId(key, where) !== undefined) return orderKeyFromDebeziumKey(key, where);
+  const id = isPlainObject(value._id) ? fromExtendedJson(value._id, "_id", where) : value._id;
+  return orderKey(id, where);
+}

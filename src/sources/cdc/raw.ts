@@ -1,0 +1,26 @@
+/**
+ * Decodes bare order documents `{_id, customer_id, amount}` as JSON or extended JSON (the format
+ * of the earlier example producer). Numbers are read exactly: an int64 amount beyond 2^53
+ * stays a `Long`, a fraction stays a `Double` and amount validation rejects it later.
+ *
+ * @module
+ */
+import { orderKey } from "../../app/order.ts";
+import { BadRecordError } from "../../util/errors.ts";
+import { fromExtendedJson } from "./extended_json.ts";
+import type { CdcDecoded } from "./types.ts";
+
+/** Whether a (schema-unwrapped) value looks like a bare document: an object with `_id`. */
+export function isRawDocument(value: Record<string, unknown>): boolean {
+  return "_id" in value;
+}
+
+/**
+ * One bare order document to an `upsert` with an empty position (the format carries none).
+ * Validating `customer_id`/`amount` is left to `decodeOrder()`, like for every upsert.
+ */
+export function decodeRaw(value: Record<string, unknown>, where: string): CdcDecoded {
+  if (!isRawDocument(value)) throw new BadRecordError(where, "order document has no _id");
+  const document = fromExtendedJson(value, "value", where) as Record<string, unknown>;
+  return { kind: "upsert", orderKey: orderKey(document._id, where), document, position: {} };
+}

@@ -1,0 +1,154 @@
+/**
+ * Runs orderstats as users do — `deno run main.ts` in a child process — against the
+ * local stack, plus the helpers the integration tests share (fresh names, Mongo's own
+ * `$group` totals, waiting for convergence).
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { type Collection, MongoClient } from "mongodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ddbClientConfig, ddbEndpoint, kafkaBrokers, mongoUri, uniqueName } from "./env.ts";
+import { DynamoStore } from "../../src/state/dynamodb/store.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+/** Names one test's resources, so tests never share state. */
+export interface Scenario {
+  db: string;
+  collection: string;
+  table: string;
+  topic: string;
+  group: string;
+  pipeline: string;
+}
+
+/** A fresh scenario with unique names. */
+export function scenario(prefix: string): Scenario {
+  const id = uniqueName(prefix).replaceAll("-", "_");
+  return {
+    db: `db_${id}`.slice(0, 60),
+    collection: "orders",
+    table: `t_${id}`,
+    topic: `cdc.${id}`,
+    group: `g_${id}`,
+    pipeline: "order_totals",
+  };
+}
+
+/** The flags that point orderstats at a scenario on the local stack. */
+export function stackFlags(s: Scenario): string[] {
+  return [
+    `--mongo-uri=${mongoUri()}`,
+    `--mongo-db=${s.db}`,
+    `--mongo-collection=${s.collection}`,
+    `--kafka-brokers=${kafkaBrokers().join(",")}`,
+    `--kafka-topic=${s.topic}`,
+    `--consumer-group=${s.group}`,
+    `--ddb-endpoint=${ddbEndpoint()}`,
+    `--ddb-table=${s.table}`,
+    `--pipeline=${s.pipeline}`,
+  ];
+}
+
+/** Output of a finished orderstats run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function command(args: string[], stdio: "piped" | "inherit" = "piped"): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: stdio,
+    stdin: "null",
+  });
+}
+
+/** Runs orderstats to completion. */
+export async function orderstats(args: string[]): Promise<CliResult> {
+  const out = await command(args).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** Runs orderstats and fails with its stderr when it exits non-zero. */
+export async function orderstatsOk(args: string[]): Promise<CliResult> {
+  const result = await orderstats(args);
+  if (result.code !== 0) {
+    throw new Error(`orderstats ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** A running `--mode=live` worker; its stderr goes to the test output. */
+export class LiveWorker {
+  readonly process: Deno.ChildProcess;
+  constructor(args: string[]) {
+    this.process = command(["--mode=live", ...args], "inherit").spawn();
+  }
+
+  /** Sends a signal and resolves with the exit code and the seconds it took. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<{ code: number; seconds: number }> {
+    const started = performance.now();
+    try {
+      this.process.kill(signal);
+    } catch {
+      // Already exited: the status below tells how.
+    }
+    const status = await this.process.status;
+    await this.process.stdout.cancel();
+    return { code: status.code, seconds: (performance.now() - started) / 1000 };
+  }
+}
+
+/** MongoDB's own answer: `$group: {_id: "$customer_id", total: {$sum: "$amount"}}`. */
+export async function mongoTotals(collection: Collection): Promise<Map<string, bigint>> {
+  const rows = await collection.aggregate([
+    { $group: { _id: "$customer_id", total: { $sum: "$amount" } } },
+  ], { promoteLongs: false }).toArray();
+  return new Map(rows.map((r) => [String(r._id), BigInt(r.total.toString())]));
+}
+
+/** orderstats' totals as stored in DynamoDB (zero totals dropped, like `$group`). */
+export async function storedTotals(s: Scenario): Promise<Map<string, bigint>> {
+  const client = new DynamoDBClient(ddbClientConfig());
+  try {
+    const store = new DynamoStore({ client, table: s.table });
+    const totals = new Map<string, bigint>();
+    for await (const row of store.totals(s.pipeline)) totals.set(row.key, row.total);
+    return totals;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Drops zero totals: a customer whose orders all went away has none in `$group`. */
+export function nonZero(totals: Map<string, bigint>): Map<string, bigint> {
+  return new Map([...totals].filter(([, v]) => v !== 0n).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
+/** Polls until `check` returns true or `timeoutMs` passes; returns the last result. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return check();
+}
+
+/** A connected MongoDB client for the scenario's collection. */
+export async function mongoCollection(
+  s: Scenario,
+): Promise<{ client: MongoClient; orders: Collection }> {
+  const client = new MongoClient(mongoUri());
+  await client.connect();
+  return { client, orders: client.db(s.db).collection(s.collection) };
+}

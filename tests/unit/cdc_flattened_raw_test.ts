@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { Long } from "bson";
+import { decodeOrder } from "../../src/app/order.ts";
+import type { OrderChange } from "../../src/sources/change.ts";
+import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
+import { BadRecordError } from "../../src/util/errors.ts";
+import { cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
+
+function asKind<K extends OrderChange["kind"]>(
+  result: CdcDecoded,
+  kind: K,
+): Extract<OrderChange, { kind: K }> {
+  assert.equal(result.kind, kind);
+  return result as Extract<OrderChange, { kind: K }>;
+}
+
+Deno.test("flattened: an upsert takes its key from the Debezium key and drops metadata", () => {
+  for (const format of ["auto", "flattened"] as const) {
+    const message = loadCdcFixture("flattened_upsert_schemas").message;
+    const change = asKind(decodeCdcMessage(message, { format }), "upsert");
+    // The SMT writes the ObjectId _id as a hex string: only the key keeps its type.
+    assert.equal(change.orderKey, "o:67c867a2e4b0a1c2d3e4f501");
+    assert.deepEqual(change.position, { clusterTime: (1741186978n << 32n) | 25n });
+    assert.deepEqual(Object.keys(change.document).sort(), ["_id", "amount", "customer_id"]);
+    assert.equal(decodeOrder(change.document, "t").amount, 9223372036854775807n);
+  }
+});
+
+Deno.test("flattened: __deleted marks a delete; ts_ms without a version is wall time", () => {
+  const change = asKind(
+    decodeCdcMessage(loadCdcFixture("flattened_rewrite_delete").message),
+    "delete",
+  );
+  assert.equal(change.orderKey, "n:1234");
+  assert.deepEqual(change.position, { wallMs: 1741187200000 });
+});
+
+Deno.test("flattened: a tombstone is a delete only when the format says flattened", () => {
+  const message = loadCdcFixture("flattened_tombstone").message;
+  assert.deepEqual(decodeCdcMessage(message, { format: "flattened" }), {
+    kind: "delete",
+    orderKey: "s:A-17",
+    position: {},
+  });
+  assert.deepEqual(decodeCdcMessage(message), { kind: "skip", reason: "tombstone" });
+  assert.deepEqual(decodeCdcMessage(message, { format: "raw" }), {
+    kind: "skip",
+    reason: "tombstone",
+  });
+  assert.throws(
+    () => decodeCdcMessage({ ...message, key: null }, { format: "flattened" }),
+    /orders\.cdc\[0\]@0: message has no key/,
+  );
+});
+
+Deno.test("flattened: a Decimal128 amount written as a decimal string is read exactly", () => {
+  const change = asKind(decodeCdcMessage(loadCdcFixture("flattened_decimal").message), "upsert");
+  assert.equal(change.orderKey, "s:A-17");
+  assert.equal(decodeOrder(change.document, "t").amount, 2500n);
+});
+
+Deno.test("flattened: without a Debezium key the document's _id is the key", () => {
+  const value = '{"_id": {"$oid": "67c867a2e4b0a1c2d3e4f501"}, "__deleted": "true"}';
+  assert.deepEqual(decodeCdcMessage(cdcMessage(null, value)), {
+    kind: "delete",
+    orderKey: "o:67c867a2e4b0a1c2d3e4f501",
+    position: {},
+  });
+});
+
+Deno.test("raw: a bare order document is an upsert with an exact int64 amount", () => {
+  for (const format of ["auto", "raw"] as const) {
+    const change = asKind(
+      decodeCdcMessage(loadCdcFixture("raw_order").message, { format }),
+      "upsert",
+    );
+    assert.equal(change.orderKey, "n:1234");
+    assert.deepEqual(change.position, {});
+    assert.ok(change.document.amount instanceof Long);
+    assert.equal(decodeOrder(change.document, "t").amount, 9007199254740993n);
+  }
+});
+
+Deno.test("raw: extended JSON values are accepted", () => {
+  const value = '{"_id": {"$oid": "67c867a2e4b0a1c2d3e4f501"}, "customer_id": "c", ' +
+    '"amount": {"$numberDecimal": "12"}}';
+  const change = asKind(decodeCdcMessage(cdcMessage(null, value), { format: "raw" }), "upsert");
+  assert.deepEqual(decodeOrder(change.document, "t"), {
+    orderKey: "o:67c867a2e4b0a1c2d3e4f501",
+    customer_id: "c",
+    amount: 12n,
+  });
+});
+
+Deno.test("raw: fractional and out-of-range amounts pass decoding and fail decodeOrder()", () => {
+  for (const amount of ["12.5", "9223372036854775808", "1e400"]) {
+    const value = `{"_id": 1, "customer_id": "c", "amount": ${amount}}`;
+    const change = asKind(decodeCdcMessage(cdcMessage(null, value)), "upsert");
+    assert.throws(() => decodeOrder(change.document, "orders _id=1"), BadRecordError, amount);
+  }
+});
