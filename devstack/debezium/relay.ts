@@ -1,0 +1,140 @@
+/**
+ * DEV/TEST ONLY. The relay loop: a MongoDB change stream in, Debezium MongoDB records out to
+ * Kafka, the resume token of the last produced event saved after each send (at-least-once:
+ * after a crash the last events may be produced again, never skipped).
+ *
+ * @module
+ */
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { MongoClient } from "mongodb";
+import { type RelayChangeEvent, toDebeziumRecord, tombstoneFor } from "./record.ts";
+import { loadResumeToken, type ResumeToken, saveResumeToken } from "./resume_state.ts";
+
+/** Options for {@link runRelay}. */
+export interface RelayOptions {
+  mongoUri: string;
+  db: string;
+  collection: string;
+  brokers: string[];
+  topic: string;
+  /** `source.name`. @default {db} */
+  name?: string;
+  /** Debezium version to imitate. @default {"2.7.0.Final"} */
+  version?: string;
+  /** Wrap key and value in `{schema, payload}`. @default {false} */
+  schemas?: boolean;
+  /** Where the last resume token is kept; without it a restart starts from now. */
+  stateFile?: string;
+  /** Start from this token, whatever the state file says. */
+  resumeAfter?: ResumeToken;
+  /** Ignore the state file and start from now. @default {false} */
+  fromNow?: boolean;
+  /** Called once the change stream is open (its first `aggregate` answered). */
+  onReady?: () => void;
+  /** Progress lines. @default {console.error} */
+  log?: (line: string) => void;
+}
+
+/** What a relay run did. */
+export interface RelayStats {
+  events: number;
+  records: number;
+}
+
+/** Runs until `signal` aborts, then closes the stream, the producer and the client. */
+export async function runRelay(options: RelayOptions, signal: AbortSignal): Promise<RelayStats> {
+  const { db, collection, topic, log = (line) => console.error(line) } = options;
+  const recordOptions = {
+    name: options.name ?? db,
+    db,
+    collection,
+    version: options.version ?? "2.7.0.Final",
+    schemas: options.schemas ?? false,
+  };
+  let token = options.resumeAfter;
+  if (!token && !options.fromNow && options.stateFile) {
+    token = await loadResumeToken(options.stateFile);
+  }
+  log(
+    `debezium-relay: ${db}.${collection} → ${topic}, ${
+      token ? "resuming after saved token" : "from now"
+    }`,
+  );
+
+  const kafka = new Kafka({
+    clientId: "debezium-relay",
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  // promoteValues: false keeps Int32/Long/Double apart, as Debezium's Java driver does.
+  const client = new MongoClient(options.mongoUri, { promoteValues: false, promoteLongs: false });
+  const stats: RelayStats = { events: 0, records: 0 };
+  try {
+    await client.connect();
+    const stream = client.db(db).collection(collection).watch([], {
+      fullDocument: "updateLookup",
+      fullDocumentBeforeChange: "whenAvailable",
+      maxAwaitTimeMS: 500,
+      ...(token ? { resumeAfter: token } : {}),
+    });
+    const close = () => void stream.close().catch(() => {});
+    signal.addEventListener("abort", close, { once: true });
+    let ready = false;
+    let saved = JSON.stringify(token ?? null);
+    try {
+      while (!signal.aborted) {
+        let event: RelayChangeEvent | null;
+        try {
+          event = await stream.tryNext() as RelayChangeEvent | null;
+        } catch (error) {
+          if (signal.aborted) break;
+          throw error;
+        }
+        if (!ready) {
+          ready = true;
+          options.onReady?.();
+        }
+        if (event !== null) {
+          stats.events++;
+          const record = toDebeziumRecord(event, recordOptions);
+          if (record !== null) {
+            const records = event.operationType === "delete"
+              ? [record, tombstoneFor(record)]
+              : [record];
+            await producer.send({ topic, acks: -1, messages: records });
+            stats.records += records.length;
+          }
+        }
+        // After a send, or when idle (the post-batch token moves on without events).
+        const current = stream.resumeToken as ResumeToken | null;
+        if (options.stateFile && current && JSON.stringify(current) !== saved) {
+          await saveResumeToken(options.stateFile, current);
+          saved = JSON.stringify(current);
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", close);
+      await stream.close().catch(() => {});
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await client.close().catch(() => {});
+    log(`debezium-relay: stopped after ${stats.events} events, ${stats.records} records`);
+  }
+  return stats;
+}

@@ -1,0 +1,158 @@
+/**
+ * Single-node Apache Kafka 4 in KRaft mode (broker and controller in one JVM). The jars come
+ * from Maven Central through devstack/kafka/pom.xml into .cache/kafka/libs.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { HOST, type StackPorts } from "../config.ts";
+import { runLogged } from "../lib/exec.ts";
+import { CACHE_DIR, exists, INSTALL_LOG_DIR, LOG_DIR, rel, ROOT, STACK_DIR } from "../lib/paths.ts";
+import { say, timed } from "../lib/report.ts";
+import type { Service } from "../lib/service.ts";
+import { ensureTool, TOOLS } from "../lib/tools.ts";
+
+const POM = join(ROOT, "devstack/kafka/pom.xml");
+const LOG4J_CONFIG = join(ROOT, "devstack/kafka/log4j2.properties");
+const LIBS = join(CACHE_DIR, "kafka/libs");
+const STAMP = join(LIBS, ".pom.sha256");
+const HOME = join(STACK_DIR, "kafka");
+const CONFIG = join(HOME, "server.properties");
+const DATA = join(HOME, "data");
+const JAVA_OPTS = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"];
+
+/** The Kafka broker of the local stack. */
+export function kafkaService(ports: StackPorts): Service {
+  const scope = "kafka";
+  const java = (mainClass: string, ...args: string[]) => [
+    ...JAVA_OPTS,
+    `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
+    "-cp",
+    `${LIBS}/*`,
+    mainClass,
+    ...args,
+  ];
+  return {
+    name: scope,
+    ports: [
+      { label: "broker", port: ports.kafka, envName: "KAFKA_PORT" },
+      { label: "controller", port: ports.kafkaController, envName: "KAFKA_CONTROLLER_PORT" },
+    ],
+    marker: CONFIG,
+    readyTimeoutMs: 90_000,
+    stopGraceMs: 30_000,
+
+    async install() {
+      await ensureTool(TOOLS.java, scope);
+      const want = await sha256(await Deno.readFile(POM));
+      const have = await Deno.readTextFile(STAMP).catch(() => "");
+      if (have.trim() === want) {
+        say(scope, `broker jars present (${rel(LIBS)})`);
+        return;
+      }
+      await ensureTool(TOOLS.mvn, scope);
+      const logFile = join(INSTALL_LOG_DIR, "kafka-install.log");
+      await timed(
+        scope,
+        `resolving broker jars with mvn into ${rel(LIBS)} (log ${rel(logFile)})`,
+        async () => {
+          const staging = `${LIBS}.partial`;
+          await Deno.remove(staging, { recursive: true }).catch(() => {});
+          await runLogged("mvn", [
+            "-B",
+            "-ntp",
+            "-f",
+            POM,
+            "dependency:copy-dependencies",
+            `-DoutputDirectory=${staging}`,
+            "-DincludeScope=runtime",
+          ], { logFile });
+          await Deno.remove(LIBS, { recursive: true }).catch(() => {});
+          await Deno.rename(staging, LIBS);
+          await Deno.writeTextFile(STAMP, want);
+        },
+      );
+    },
+
+    async prepare() {
+      await Deno.mkdir(DATA, { recursive: true });
+      // Rewritten on every start so port overrides apply; the voter set is static
+      // configuration, so a formatted log dir does not pin the controller port.
+      await Deno.writeTextFile(CONFIG, serverProperties(ports));
+      if (await exists(join(DATA, "meta.properties"))) return;
+      const logFile = join(LOG_DIR, "kafka-format.log");
+      await timed(
+        scope,
+        `formatting ${rel(DATA)} (log ${rel(logFile)})`,
+        () =>
+          runLogged(
+            "java",
+            java("kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", CONFIG),
+            {
+              logFile,
+            },
+          ),
+      );
+    },
+
+    command: () => ({ cmd: "java", args: java("kafka.Kafka", CONFIG), cwd: HOME }),
+
+    async probe() {
+      const kafka = new Kafka({
+        clientId: "orderstats-stack-probe",
+        brokers: [`${HOST}:${ports.kafka}`],
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1_000,
+        retry: { retries: 0 },
+      });
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.listTopics();
+        // Finding a group coordinator creates __consumer_offsets: ready means consumers can join.
+        await admin.describeGroups(["orderstats-stack-probe"]);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
+
+function serverProperties(ports: StackPorts): string {
+  return [
+    "# Written by devstack/stack.ts on every start; edit devstack/services/kafka.ts instead.",
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@${HOST}:${ports.kafkaController}`,
+    `listeners=PLAINTEXT://${HOST}:${ports.kafka},CONTROLLER://${HOST}:${ports.kafkaController}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${ports.kafka}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `log.dirs=${DATA}`,
+    "num.partitions=1",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "transaction.state.log.num.partitions=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    "auto.create.topics.enable=true",
+    "",
+  ].join("\n");
+}
+
+/** A random Kafka cluster id: 16 bytes, base64url without padding. */
+function clusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+async function sha256(data: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,150 @@
+/**
+ * The dev Debezium relay against the real change-stream proxy and Kafka, checked with the
+ * product's CDC decoder: what the relay writes must decode to the changes made in MongoDB.
+ * Needs the local stack (`deno task stack:up`); fails when it is not running.
+ */
+import assert from "node:assert/strict";
+import { Decimal128, Int32, Long, ObjectId } from "bson";
+import { Kafka, logLevel } from "kafkajs";
+import { MongoClient } from "mongodb";
+import { runRelay } from "../../devstack/debezium/relay.ts";
+import { decodeOrder } from "../../src/app/order.ts";
+import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
+
+import { kafkaBrokers, mongoUri } from "../support/env.ts";
+
+const MONGO_URI = mongoUri();
+const BROKERS = kafkaBrokers();
+
+/** Reads `count` messages of `topic` from the start and decodes them. */
+async function consume(topic: string, count: number, timeoutMs = 30_000): Promise<CdcDecoded[]> {
+  const kafka = new Kafka({ clientId: "relay-test", brokers: BROKERS, logLevel: logLevel.WARN });
+  const consumer = kafka.consumer({ groupId: `relay-test-${crypto.randomUUID()}` });
+  await consumer.connect();
+  const decoded: CdcDecoded[] = [];
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${decoded.length}/${count} messages in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      consumer.run({
+        eachMessage: ({ message, partition }) => {
+          decoded.push(decodeCdcMessage({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+          }));
+          if (decoded.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return decoded;
+}
+
+function startRelay(options: { db: string; topic: string; stateFile: string; fromNow: boolean }) {
+  const controller = new AbortController();
+  let ready!: () => void;
+  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  const done = runRelay({
+    mongoUri: MONGO_URI,
+    db: options.db,
+    collection: "orders",
+    brokers: BROKERS,
+    topic: options.topic,
+    schemas: true,
+    stateFile: options.stateFile,
+    fromNow: options.fromNow,
+    onReady: ready,
+    log: () => {},
+  }, controller.signal);
+  return {
+    ready: Promise.race([readyPromise, done.then(() => {})]),
+    done,
+    stop: () => controller.abort(),
+  };
+}
+
+Deno.test({
+  name: "debezium relay: inserts, updates and deletes decode back to the same order changes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const run = crypto.randomUUID().slice(0, 8);
+    const db = `relaytest_${run}`;
+    const topic = `relaytest.${run}.orders`;
+    const dir = await Deno.makeTempDir({ prefix: "relay-test-" });
+    const stateFile = `${dir}/relay.json`;
+    const mongo = new MongoClient(MONGO_URI);
+    await mongo.connect();
+    const orders = mongo.db(db).collection("orders");
+    const oid = new ObjectId();
+    try {
+      await orders.insertOne({ _id: new ObjectId(), customer_id: "warmup", amount: 1 });
+      const relay = startRelay({ db, topic, stateFile, fromNow: true });
+      await relay.ready;
+      await orders.insertOne({ _id: oid, customer_id: "c1", amount: Long.MAX_VALUE });
+      await orders.insertOne({
+        _id: new Int32(1234) as never,
+        customer_id: "c2",
+        amount: Decimal128.fromString("250"),
+      });
+      await orders.insertOne({ _id: "A-17" as never, customer_id: "c3", amount: 5 });
+      await orders.updateOne({ _id: "A-17" as never }, { $set: { amount: 7 } });
+      await orders.deleteOne({ _id: new Int32(1234) as never });
+
+      const changes = await consume(topic, 6);
+      relay.stop();
+      const stats = await relay.done;
+      assert.equal(stats.records, 6);
+      assert.deepEqual(
+        changes.map((c) => c.kind === "skip" ? c.reason : `${c.kind} ${c.orderKey}`),
+        [
+          `upsert o:${oid.toHexString()}`,
+          "upsert n:1234",
+          "upsert s:A-17",
+          "upsert s:A-17",
+          "delete n:1234",
+          "tombstone",
+        ],
+      );
+      const amounts = changes.flatMap((c) =>
+        c.kind === "upsert" ? [decodeOrder(c.document, "t").amount] : []
+      );
+      assert.deepEqual(amounts, [9223372036854775807n, 250n, 5n, 7n]);
+      for (const change of changes) {
+        if (change.kind !== "skip") assert.equal(typeof change.position.clusterTime, "bigint");
+      }
+
+      // Stopped relay, then a write: the restarted relay resumes after its saved token.
+      const saved = JSON.parse(await Deno.readTextFile(stateFile));
+      assert.equal(typeof saved.resumeToken._data, "string");
+      await orders.insertOne({ _id: new Int32(99) as never, customer_id: "c9", amount: 9 });
+      const again = startRelay({ db, topic, stateFile, fromNow: false });
+      await again.ready;
+      const all = await consume(topic, 7);
+      again.stop();
+      await again.done;
+      const last = all[6];
+      assert.equal(last.kind === "upsert" && last.orderKey, "n:99");
+    } finally {
+      await mongo.db(db).dropDatabase().catch(() => {});
+      await mongo.close();
+      const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
