@@ -24,7 +24,12 @@ export interface Config {
     format: CdcFormat;
     dlqTopic?: string;
   };
-  live: { waitForHandoff: boolean; handoffTimeoutSeconds: number; httpPort: number };
+  live: {
+    waitForHandoff: boolean;
+    handoffTimeoutSeconds: number;
+    httpPort: number;
+    sessionTimeoutMs: number;
+  };
   ddb: { endpoint?: string; table: string; region: string; dedupTable?: string };
   bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
   writeConcurrency: number;
@@ -93,6 +98,7 @@ export function parseConfig(
         waitForHandoff: get("wait-for-handoff"),
         handoffTimeoutSeconds: get("handoff-timeout"),
         httpPort: get("http-port"),
+        sessionTimeoutMs: get("kafka-session-timeout-ms"),
       },
       ddb: { endpoint, table, region: get("ddb-region"), dedupTable: get("ddb-dedup-table") },
       bootstrap: {

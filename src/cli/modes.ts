@@ -102,6 +102,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
       format: config.kafka.format,
       dlqTopic: config.kafka.dlqTopic,
       httpPort: config.live.httpPort,
+      sessionTimeoutMs: config.live.sessionTimeoutMs,
       waitForHandoff: config.live.waitForHandoff,
       handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
       concurrency: config.writeConcurrency,

@@ -124,6 +124,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       "messages without reading the ledger (see docs/data-model.md).",
   },
   {
+    name: "kafka-session-timeout-ms",
+    env: "KAFKA_SESSION_TIMEOUT_MS",
+    kind: "integer",
+    default: "30000",
+    modes: ["live"],
+    help: "Consumer-group session timeout: how long a crashed worker's partitions wait " +
+      "before the group hands them to another worker.",
+  },
+  {
     name: "cdc-format",
     env: "CDC_FORMAT",
     kind: "string",

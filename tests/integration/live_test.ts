@@ -5,48 +5,18 @@
  */
 import assert from "node:assert/strict";
 import {
-  eventually,
-  LiveWorker,
+  type LiveWorker,
   mongoCollection,
-  mongoTotals,
-  nonZero,
   orderstatsOk,
-  type Scenario,
   scenario,
   stackFlags,
-  storedTotals,
 } from "../support/orderstats.ts";
+import { assertConverges, prepare, startWorker } from "../support/live.ts";
 import { produce, readTopic, startRelay, topicSize } from "../support/kafka.ts";
 import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
 
 // Child processes and kafkajs timers outlive single awaits; each test cleans up explicitly.
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-let nextPort = 18_100;
-function liveFlags(s: Scenario, extra: string[] = []): string[] {
-  return [...stackFlags(s), `--http-port=${nextPort++}`, ...extra];
-}
-
-async function prepare(s: Scenario, partitions = 3) {
-  await orderstatsOk([
-    "--mode=setup",
-    ...stackFlags(s),
-    "--create-topic",
-    `--topic-partitions=${partitions}`,
-  ]);
-}
-
-/** Asserts that DynamoDB converges to MongoDB's `$group` (zero totals aside). */
-async function assertConverges(s: Scenario, orders: Parameters<typeof mongoTotals>[0]) {
-  const expected = nonZero(await mongoTotals(orders));
-  let actual = new Map<string, bigint>();
-  const ok = await eventually(async () => {
-    actual = nonZero(await storedTotals(s));
-    return actual.size === expected.size &&
-      [...expected].every(([customer, total]) => actual.get(customer) === total);
-  }, 90_000);
-  if (!ok) assert.deepEqual(actual, expected);
-}
 
 Deno.test({
   name:
@@ -78,7 +48,7 @@ Deno.test({
       scanning = false;
       assert.ok((await during) > 0, "no write happened during the bootstrap scan");
 
-      worker = new LiveWorker(liveFlags(s));
+      worker = startWorker(s);
       const stats = await applyRandomChanges(orders, 400, { idSpace: 1600, customers: 40, random });
       for (const [kind, n] of Object.entries(stats)) assert.ok(n > 0, `workload made no ${kind}`);
       await assertConverges(s, orders);

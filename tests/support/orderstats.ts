@@ -87,8 +87,21 @@ export async function orderstatsOk(args: string[]): Promise<CliResult> {
 /** A running `--mode=live` worker; its stderr goes to the test output. */
 export class LiveWorker {
   readonly process: Deno.ChildProcess;
-  constructor(args: string[]) {
-    this.process = command(["--mode=live", ...args], "inherit").spawn();
+  readonly port: number;
+  constructor(args: string[], port: number) {
+    this.port = port;
+    this.process = command(["--mode=live", `--http-port=${port}`, ...args], "inherit").spawn();
+  }
+
+  /** The worker's Prometheus metrics as `name{labels}` → value. */
+  async metrics(): Promise<Map<string, number>> {
+    const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+    return new Map(
+      text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
+        const at = l.lastIndexOf(" ");
+        return [l.slice(0, at), Number(l.slice(at + 1))];
+      }),
+    );
   }
 
   /** Sends a signal and resolves with the exit code and the seconds it took. */

@@ -35,6 +35,8 @@ export interface LiveOptions<T> {
   dlqTopic?: string;
   /** Serve /healthz, /readyz, /metrics here. */
   httpPort?: number;
+  /** Consumer-group session timeout. @default 30000 */
+  sessionTimeoutMs?: number;
   waitForHandoff: boolean;
   handoffTimeoutMs: number;
   concurrency: number;
@@ -63,8 +65,8 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     retry: { restartOnFailure: (error) => Promise.resolve(isTransientDynamoError(error)) },
   });
   try {

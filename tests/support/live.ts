@@ -1,0 +1,57 @@
+/**
+ * Shared steps of the live-mode tests: tables and topics for a scenario, workers on
+ * their own HTTP ports, and the convergence check against MongoDB's `$group`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Collection } from "mongodb";
+import {
+  eventually,
+  LiveWorker,
+  mongoTotals,
+  nonZero,
+  orderstatsOk,
+  type Scenario,
+  stackFlags,
+  storedTotals,
+} from "./orderstats.ts";
+
+let nextPort = 18_100 + Math.floor(Math.random() * 500);
+
+/** Starts a live worker for the scenario on a fresh HTTP port. */
+export function startWorker(s: Scenario, extra: string[] = []): LiveWorker {
+  return new LiveWorker([...stackFlags(s), ...extra], nextPort++);
+}
+
+/** Creates the scenario's table and topic (and any extra setup flags, e.g. a DLQ topic). */
+export async function prepare(s: Scenario, partitions = 3, extra: string[] = []): Promise<void> {
+  await orderstatsOk([
+    "--mode=setup",
+    ...stackFlags(s),
+    "--create-topic",
+    `--topic-partitions=${partitions}`,
+    ...extra,
+  ]);
+}
+
+/** Waits until DynamoDB holds exactly `expected` (zero totals aside), else fails with the diff. */
+export async function assertTotals(
+  s: Scenario,
+  expected: () => Promise<Map<string, bigint>>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  let want = new Map<string, bigint>();
+  let actual = new Map<string, bigint>();
+  const ok = await eventually(async () => {
+    want = nonZero(await expected());
+    actual = nonZero(await storedTotals(s));
+    return actual.size === want.size && [...want].every(([k, v]) => actual.get(k) === v);
+  }, timeoutMs);
+  if (!ok) assert.deepEqual(actual, want);
+}
+
+/** Waits until DynamoDB's totals equal MongoDB's `$group` over the collection. */
+export function assertConverges(s: Scenario, orders: Collection): Promise<void> {
+  return assertTotals(s, () => mongoTotals(orders));
+}
