@@ -1,0 +1,108 @@
+/**
+ * Live mode on other inputs: a topic of raw order JSON (the Go original's format), and
+ * bad messages, which go to the dead-letter topic and change no total.
+ */
+import assert from "node:assert/strict";
+import { type LiveWorker, orderstatsOk, type Scenario, scenario, stackFlags } from "../support/orderstats.ts";
+import { assertTotals, prepare, startWorker } from "../support/live.ts";
+import { produce, readTopic } from "../support/kafka.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+/** Bootstraps an empty collection, so live has a handoff row to start from. */
+async function emptyBootstrap(s: Scenario) {
+  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
+}
+
+/** A raw order message keyed by its `_id`, its JSON written by hand to keep big numbers exact. */
+function rawOrder(id: number, customer: string, amount: bigint | string) {
+  return {
+    key: String(id),
+    value: `{"_id": ${id}, "customer_id": "${customer}", "amount": ${amount}}`,
+  };
+}
+
+Deno.test({
+  name: "live applies raw order JSON: last write per order wins, redelivery changes nothing",
+  ...opts,
+  fn: async () => {
+    const s = scenario("raw");
+    await prepare(s, 2);
+    await emptyBootstrap(s);
+    let worker: LiveWorker | undefined;
+    try {
+      worker = startWorker(s, ["--cdc-format=raw"]);
+      const first = [
+        rawOrder(1, "a", 10n),
+        rawOrder(2, "a", 9007199254740993n), // above 2^53: must not round
+        rawOrder(3, "b", 5n),
+        rawOrder(1, "b", 12n), // moves order 1 from a to b
+      ];
+      await produce(s.topic, first);
+      // Raw JSON carries no position, so a producer's redelivery counts as a new write; a
+      // redelivery of the current state changes nothing.
+      await produce(s.topic, first.slice(2));
+      await produce(s.topic, [rawOrder(3, "b", -7n)]);
+      await assertTotals(s, () =>
+        Promise.resolve(
+          new Map([
+            ["a", 9007199254740993n],
+            ["b", 12n - 7n],
+          ]),
+        ));
+    } finally {
+      await worker?.stop("SIGTERM");
+    }
+  },
+});
+
+Deno.test({
+  name: "bad messages go to the dead-letter topic with headers and change no total",
+  ...opts,
+  fn: async () => {
+    const s = scenario("dlq");
+    const dlq = `${s.topic}.dlq`;
+    await prepare(s, 1, [`--dlq-topic=${dlq}`]);
+    await emptyBootstrap(s);
+    let worker: LiveWorker | undefined;
+    try {
+      worker = startWorker(s, [`--dlq-topic=${dlq}`]);
+      const bad = [
+        { key: "x", value: "not json" },
+        { key: "5", value: '{"_id": 5, "customer_id": "a", "amount": 1.5}' },
+        { key: "6", value: '{"_id": 6, "customer_id": "", "amount": 3}' },
+        { key: "7", value: '{"op": "x", "source": {"ts_ms": 1}, "after": "{}"}' },
+        {
+          key: '{"id": "8"}',
+          value: JSON.stringify({
+            op: "c",
+            after: '{"_id": 8, "customer_id": "a", "amount": "12"}',
+            source: { version: "2.7.0.Final", ts_ms: Date.now(), ord: 1 },
+          }),
+        },
+      ];
+      await produce(s.topic, [rawOrder(1, "a", 100n), ...bad, rawOrder(2, "a", 1n)]);
+      await assertTotals(s, () => Promise.resolve(new Map([["a", 101n]])));
+
+      const letters = await readTopic(dlq, bad.length);
+      assert.equal(letters.length, bad.length);
+      // Undecodable messages are dead-lettered before invalid orders: compare as sets.
+      assert.deepEqual(
+        letters.map((m) => m.value?.toString()).sort(),
+        bad.map((m) => m.value).sort(),
+      );
+      for (const letter of letters) {
+        assert.equal(letter.headers["orderstats.source.topic"], s.topic);
+        assert.equal(letter.headers["orderstats.source.partition"], "0");
+        assert.match(letter.headers["orderstats.source.offset"], /^\d+$/);
+        assert.ok(letter.headers["orderstats.reason"].length > 0);
+      }
+      const fractional = letters.find((m) => m.value?.toString() === bad[1].value)!;
+      assert.match(fractional.headers["orderstats.reason"], /amount .* not an exact integer/);
+      const metrics = await worker.metrics();
+      assert.equal(metrics.get("orderstats_dead_lettered_total"), bad.length);
+    } finally {
+      await worker?.stop("SIGTERM");
+    }
+  },
+});
