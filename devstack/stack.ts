@@ -6,7 +6,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type StackPorts, stackPorts } from "./config.ts";
@@ -20,6 +19,7 @@ import { dynamodbService } from "./services/dynamodb.ts";
 import { ferretdbService } from "./services/ferretdb.ts";
 import { kafkaService } from "./services/kafka.ts";
 import { mongoProxyService } from "./services/mongo_proxy.ts";
+import { muteKafkajsTimerWarning } from "../src/sources/kafka/client.ts";
 
 const USAGE = `Usage: deno run -A devstack/stack.ts <command> [service…]
 
@@ -151,15 +151,6 @@ async function main(args: string[]): Promise<number> {
       console.error(`stack: unknown command '${command}'\n\n${USAGE}`);
       return 2;
   }
-}
-
-/** Drops kafkajs 2.2.4's harmless TimeoutNegativeWarning (its request queue); keeps the rest. */
-function muteKafkajsTimerWarning(): void {
-  const print = process.listeners("warning");
-  process.removeAllListeners("warning");
-  process.on("warning", (warning) => {
-    if (warning.name !== "TimeoutNegativeWarning") { for (const l of print) l(warning); }
-  });
 }
 
 if (import.meta.main) {

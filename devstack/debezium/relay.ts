@@ -7,6 +7,7 @@
  */
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { MongoClient } from "mongodb";
+import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import { type RelayChangeEvent, toDebeziumRecord, tombstoneFor } from "./record.ts";
 import { loadResumeToken, type ResumeToken, saveResumeToken } from "./resume_state.ts";
 
@@ -61,6 +62,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
     }`,
   );
 
+  muteKafkajsTimerWarning();
   const kafka = new Kafka({
     clientId: "debezium-relay",
     brokers: options.brokers,

@@ -6,11 +6,13 @@
  */
 import { Kafka, logLevel, type Message } from "kafkajs";
 import { runRelay } from "../../devstack/debezium/relay.ts";
+import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import { kafkaBrokers, mongoUri } from "./env.ts";
 import type { Scenario } from "./orderstats.ts";
 
 /** A Kafka client for the local stack. */
 export function testKafka(): Kafka {
+  muteKafkajsTimerWarning();
   return new Kafka({
     clientId: "orderstats-test",
     brokers: kafkaBrokers(),
