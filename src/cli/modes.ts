@@ -12,6 +12,7 @@ import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
 import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
 import { runLive } from "../runtimes/live/run.ts";
+import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
 import { log, toJson } from "../util/log.ts";
 import { redactUri } from "../util/redact.ts";
@@ -103,6 +104,9 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
       dlqTopic: config.kafka.dlqTopic,
       httpPort: config.live.httpPort,
       sessionTimeoutMs: config.live.sessionTimeoutMs,
+      appliedOffsets: config.ddb.dedupTable === undefined
+        ? undefined
+        : new AppliedOffsets(state.client, config.ddb.dedupTable, config.kafka.consumerGroup),
       waitForHandoff: config.live.waitForHandoff,
       handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
       concurrency: config.writeConcurrency,

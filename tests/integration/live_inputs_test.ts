@@ -3,9 +3,15 @@
  * bad messages, which go to the dead-letter topic and change no total.
  */
 import assert from "node:assert/strict";
-import { type LiveWorker, orderstatsOk, type Scenario, scenario, stackFlags } from "../support/orderstats.ts";
+import {
+  type LiveWorker,
+  orderstatsOk,
+  type Scenario,
+  scenario,
+  stackFlags,
+} from "../support/orderstats.ts";
 import { assertTotals, prepare, startWorker } from "../support/live.ts";
-import { produce, readTopic } from "../support/kafka.ts";
+import { produce, readTopic, testKafka } from "../support/kafka.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -101,6 +107,42 @@ Deno.test({
       assert.match(fractional.headers["orderstats.reason"], /amount .* not an exact integer/);
       const metrics = await worker.metrics();
       assert.equal(metrics.get("orderstats_dead_lettered_total"), bad.length);
+    } finally {
+      await worker?.stop("SIGTERM");
+    }
+  },
+});
+
+Deno.test({
+  name: "with a dedup table, a group whose offsets were reset skips applied messages unread",
+  ...opts,
+  fn: async () => {
+    const s = scenario("dedup");
+    const dedup = [`--ddb-dedup-table=${s.table}_dedup`];
+    await prepare(s, 2, dedup);
+    await emptyBootstrap(s);
+    const orders = Array.from({ length: 40 }, (_, i) => rawOrder(i, `c${i % 4}`, BigInt(i)));
+    const expected = () =>
+      Promise.resolve(new Map([["c0", 180n], ["c1", 190n], ["c2", 200n], ["c3", 210n]]));
+    let worker: LiveWorker | undefined = startWorker(s, ["--cdc-format=raw", ...dedup]);
+    try {
+      await produce(s.topic, orders);
+      await assertTotals(s, expected);
+      assert.equal((await worker.metrics()).get("orderstats_already_applied_total") ?? 0, 0);
+      assert.equal((await worker.stop("SIGTERM")).code, 0);
+
+      // Lost group offsets (expired, or reset by an operator): the topic is read again.
+      const admin = testKafka().admin();
+      await admin.connect();
+      await admin.resetOffsets({ groupId: s.group, topic: s.topic, earliest: true });
+      await admin.disconnect();
+
+      worker = startWorker(s, ["--cdc-format=raw", ...dedup]);
+      await produce(s.topic, [rawOrder(100, "c0", 1n)]);
+      await assertTotals(s, () => expected().then((m) => m.set("c0", 181n)));
+      const metrics = await worker.metrics();
+      assert.equal(metrics.get("orderstats_already_applied_total"), orders.length);
+      assert.equal(metrics.get('orderstats_events_total{outcome="upsert"}'), 1);
     } finally {
       await worker?.stop("SIGTERM");
     }

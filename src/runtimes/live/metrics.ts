@@ -22,6 +22,11 @@ export class LiveMetrics {
     "Changes older than the ledger entry (duplicates, replays)",
     "counter",
   );
+  readonly alreadyApplied = new Series(
+    "orderstats_already_applied_total",
+    "Messages skipped because the dedup table says their offset is already applied",
+    "counter",
+  );
   readonly deadLettered = new Series(
     "orderstats_dead_lettered_total",
     "Messages that could not be decoded or applied",
@@ -48,6 +53,7 @@ export class LiveMetrics {
       this.events,
       this.skippedBeforeHandoff,
       this.stale,
+      this.alreadyApplied,
       this.deadLettered,
       this.conflicts,
       this.lag,

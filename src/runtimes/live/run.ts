@@ -16,6 +16,7 @@ import {
   LoggedDeadLetters,
 } from "../../sources/kafka/dead_letters.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
+import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
 import type { ContributionCodec } from "./apply.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
 import { awaitHandoff } from "./handoff.ts";
@@ -35,6 +36,8 @@ export interface LiveOptions<T> {
   dlqTopic?: string;
   /** Serve /healthz, /readyz, /metrics here. */
   httpPort?: number;
+  /** Watermarks of applied offsets (`--ddb-dedup-table`), to skip replays cheaply. */
+  appliedOffsets?: AppliedOffsets;
   /** Consumer-group session timeout. @default 30000 */
   sessionTimeoutMs?: number;
   waitForHandoff: boolean;
@@ -123,15 +126,20 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         const started = performance.now();
-        const messages: CdcMessage[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-        }));
+        const applied = await options.appliedOffsets?.applied(batch.topic, batch.partition) ?? -1n;
+        const messages: CdcMessage[] = batch.messages
+          .filter((m) => BigInt(m.offset) > applied)
+          .map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+          }));
+        metrics.alreadyApplied.inc({}, batch.messages.length - messages.length);
         await applyBatch({ ...base, heartbeat }, messages);
         const last = batch.lastOffset();
+        await options.appliedOffsets?.advance(batch.topic, batch.partition, BigInt(last));
         resolveOffset(last);
         await consumer.commitOffsets([{
           topic: batch.topic,

@@ -32,7 +32,9 @@ export function muteKafkajsTimerWarning(): void {
   const print = process.listeners("warning");
   process.removeAllListeners("warning");
   process.on("warning", (warning) => {
-    if (warning.name !== "TimeoutNegativeWarning") for (const listener of print) listener(warning);
+    if (warning.name !== "TimeoutNegativeWarning") {
+      for (const listener of print) listener(warning);
+    }
   });
 }
 
