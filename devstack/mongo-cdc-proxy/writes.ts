@@ -173,9 +173,10 @@ export class WriteInterceptor {
     replacement: boolean,
   ): Promise<void> {
     if (!pre.length) return;
-    const post = await upstream.findAll(db, coll, {
-      filter: { _id: { $in: pre.map((d) => d._id) } },
-    });
+    // FerretDB scans the whole collection for `$in`; one `_id` with a limit uses its index.
+    const post = pre.length === 1
+      ? await upstream.findAll(db, coll, { filter: { _id: pre[0]._id }, limit: 1 })
+      : await upstream.findAll(db, coll, { filter: { _id: { $in: pre.map((d) => d._id) } } });
     const byId = new Map(post.map((d) => [key(d._id), d]));
     for (const before of pre) {
       const after = byId.get(key(before._id));

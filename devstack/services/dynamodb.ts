@@ -65,7 +65,7 @@ export function dynamodbService(ports: StackPorts): Service {
       return {
         cmd: "java",
         args: [
-          "-Xmx1g",
+          "-Xmx4g", // in-memory tables: benchmarks hold millions of items
           `-Djava.library.path=${join(jarDir, "DynamoDBLocal_lib")}`,
           "-jar",
           join(jarDir, "DynamoDBLocal.jar"),

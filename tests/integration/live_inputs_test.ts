@@ -1,10 +1,12 @@
 /**
  * Live mode on other inputs: a topic of raw order JSON (the Go original's format), and
- * bad messages, which go to the dead-letter topic and change no total.
+ * bad messages, which go to the dead-letter topic and change no total; the dedup table;
+ * starting without a handoff.
  */
 import assert from "node:assert/strict";
 import {
   type LiveWorker,
+  orderstats,
   orderstatsOk,
   type Scenario,
   scenario,
@@ -147,4 +149,17 @@ Deno.test({
       await worker?.stop("SIGTERM");
     }
   },
+});
+
+Deno.test("live without a completed bootstrap exits 4 with a message that says what to run", async () => {
+  const s = scenario("nohandoff");
+  await prepare(s, 1);
+  const result = await orderstats([
+    "--mode=live",
+    ...stackFlags(s),
+    "--no-wait-for-handoff",
+    "--http-port=18099",
+  ]);
+  assert.equal(result.code, 4, result.stderr);
+  assert.match(result.stderr, /no handoff row yet: run orderstats --mode=bootstrap first/);
 });

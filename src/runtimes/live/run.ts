@@ -59,11 +59,13 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   }
   const metrics = new LiveMetrics();
   const status = { handoff: false, joined: false, failed: false };
+  // The server stops with the worker, whether it stops on the signal or on a failure.
+  const httpStop = new AbortController();
   const http = options.httpPort === undefined ? undefined : serveHealth(options.httpPort, {
     healthy: () => !status.failed,
     ready: () => status.handoff && status.joined && !status.failed,
     metrics: () => metrics.render(),
-  }, signal);
+  }, AbortSignal.any([signal, httpStop.signal]));
 
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
@@ -161,6 +163,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   } finally {
     await consumer.disconnect();
     await producer?.disconnect();
+    httpStop.abort();
     await http?.finished;
   }
 }
