@@ -5,74 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { Decimal128, Int32, Long, ObjectId } from "bson";
-import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
-import { runRelay } from "../../devstack/debezium/relay.ts";
 import { decodeOrder } from "../../src/app/order.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
-
-import { kafkaBrokers, mongoUri } from "../support/env.ts";
-
-const MONGO_URI = mongoUri();
-const BROKERS = kafkaBrokers();
+import { mongoUri } from "../support/env.ts";
+import { readTopic, startRelay, testKafka } from "../support/kafka.ts";
 
 /** Reads `count` messages of `topic` from the start and decodes them. */
-async function consume(topic: string, count: number, timeoutMs = 30_000): Promise<CdcDecoded[]> {
-  const kafka = new Kafka({ clientId: "relay-test", brokers: BROKERS, logLevel: logLevel.WARN });
-  const consumer = kafka.consumer({ groupId: `relay-test-${crypto.randomUUID()}` });
-  await consumer.connect();
-  const decoded: CdcDecoded[] = [];
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${decoded.length}/${count} messages in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      consumer.run({
-        eachMessage: ({ message, partition }) => {
-          decoded.push(decodeCdcMessage({
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-          }));
-          if (decoded.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      }).catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return decoded;
-}
-
-function startRelay(options: { db: string; topic: string; stateFile: string; fromNow: boolean }) {
-  const controller = new AbortController();
-  let ready!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
-  const done = runRelay({
-    mongoUri: MONGO_URI,
-    db: options.db,
-    collection: "orders",
-    brokers: BROKERS,
-    topic: options.topic,
-    schemas: true,
-    stateFile: options.stateFile,
-    fromNow: options.fromNow,
-    onReady: ready,
-    log: () => {},
-  }, controller.signal);
-  return {
-    ready: Promise.race([readyPromise, done.then(() => {})]),
-    done,
-    stop: () => controller.abort(),
-  };
+async function consume(topic: string, count: number): Promise<CdcDecoded[]> {
+  const messages = await readTopic(topic, count);
+  return messages.map((m) => decodeCdcMessage({ topic, ...m }));
 }
 
 Deno.test({
@@ -85,14 +27,14 @@ Deno.test({
     const topic = `relaytest.${run}.orders`;
     const dir = await Deno.makeTempDir({ prefix: "relay-test-" });
     const stateFile = `${dir}/relay.json`;
-    const mongo = new MongoClient(MONGO_URI);
+    const mongo = new MongoClient(mongoUri());
     await mongo.connect();
     const orders = mongo.db(db).collection("orders");
     const oid = new ObjectId();
     try {
       await orders.insertOne({ _id: new ObjectId(), customer_id: "warmup", amount: 1 });
-      const relay = startRelay({ db, topic, stateFile, fromNow: true });
-      await relay.ready;
+      const target = { db, collection: "orders", topic };
+      const relay = await startRelay(target, { schemas: true, stateFile });
       await orders.insertOne({ _id: oid, customer_id: "c1", amount: Long.MAX_VALUE });
       await orders.insertOne({
         _id: new Int32(1234) as never,
@@ -104,8 +46,7 @@ Deno.test({
       await orders.deleteOne({ _id: new Int32(1234) as never });
 
       const changes = await consume(topic, 6);
-      relay.stop();
-      const stats = await relay.done;
+      const stats = await relay.stop();
       assert.equal(stats.records, 6);
       assert.deepEqual(
         changes.map((c) => c.kind === "skip" ? c.reason : `${c.kind} ${c.orderKey}`),
@@ -130,17 +71,15 @@ Deno.test({
       const saved = JSON.parse(await Deno.readTextFile(stateFile));
       assert.equal(typeof saved.resumeToken._data, "string");
       await orders.insertOne({ _id: new Int32(99) as never, customer_id: "c9", amount: 9 });
-      const again = startRelay({ db, topic, stateFile, fromNow: false });
-      await again.ready;
+      const again = await startRelay(target, { schemas: true, stateFile, fromNow: false });
       const all = await consume(topic, 7);
-      again.stop();
-      await again.done;
+      await again.stop();
       const last = all[6];
       assert.equal(last.kind === "upsert" && last.orderKey, "n:99");
     } finally {
       await mongo.db(db).dropDatabase().catch(() => {});
       await mongo.close();
-      const admin = new Kafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+      const admin = testKafka().admin();
       await admin.connect();
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();

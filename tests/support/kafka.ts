@@ -5,7 +5,7 @@
  * @module
  */
 import { Kafka, logLevel, type Message } from "kafkajs";
-import { runRelay } from "../../devstack/debezium/relay.ts";
+import { type RelayOptions, type RelayStats, runRelay } from "../../devstack/debezium/relay.ts";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import { kafkaBrokers, mongoUri } from "./env.ts";
 import type { Scenario } from "./orderstats.ts";
@@ -22,30 +22,37 @@ export function testKafka(): Kafka {
 
 /** A running relay (MongoDB change stream → Debezium events on the scenario's topic). */
 export interface Relay {
-  stop(): Promise<void>;
+  /** Stops the relay; resolves with what it relayed. */
+  stop(): Promise<RelayStats>;
 }
 
-/** Starts the relay from "now" and resolves once its change stream is open. */
-export async function startRelay(s: Scenario, version = "2.7.0.Final"): Promise<Relay> {
+/**
+ * Starts the relay (from "now" unless `extra` says otherwise) and resolves once its change
+ * stream is open.
+ */
+export async function startRelay(
+  target: Pick<Scenario, "db" | "collection" | "topic">,
+  extra: Partial<RelayOptions> = {},
+): Promise<Relay> {
   const controller = new AbortController();
   let ready!: () => void;
   const opened = new Promise<void>((resolve) => ready = resolve);
   const running = runRelay({
     mongoUri: mongoUri(),
-    db: s.db,
-    collection: s.collection,
+    db: target.db,
+    collection: target.collection,
     brokers: kafkaBrokers(),
-    topic: s.topic,
-    version,
+    topic: target.topic,
     fromNow: true,
     onReady: ready,
     log: () => {},
+    ...extra,
   }, controller.signal);
   await Promise.race([opened, running]);
   return {
-    stop: async () => {
+    stop: () => {
       controller.abort();
-      await running;
+      return running;
     },
   };
 }
