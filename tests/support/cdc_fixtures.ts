@@ -3,7 +3,9 @@
  *
  * @module
  */
-import type { CdcMessage } from "../../src/sources/cdc/mod.ts";
+import assert from "node:assert/strict";
+import type { CdcDecoded, CdcMessage } from "../../src/sources/cdc/mod.ts";
+import type { OrderChange } from "../../src/sources/change.ts";
 
 const DIR = new URL("../fixtures/debezium/", import.meta.url);
 
@@ -73,4 +75,13 @@ export function cdcMessage(key: string | null, value: string | null, offset = 0)
     key: encode(key),
     value: encode(value),
   };
+}
+
+/** Asserts a decoded message is an order change of `kind`, and narrows its type. */
+export function asKind<K extends OrderChange["kind"]>(
+  result: CdcDecoded,
+  kind: K,
+): Extract<OrderChange, { kind: K }> {
+  assert.equal(result.kind, kind);
+  return result as Extract<OrderChange, { kind: K }>;
 }

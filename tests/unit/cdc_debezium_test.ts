@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import { decodeOrder, parseAmount } from "../../src/app/order.ts";
-import type { OrderChange } from "../../src/sources/change.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
-import { cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
+import { asKind, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
 
 const OID_KEY = "o:67c867a2e4b0a1c2d3e4f501";
 const ct = (seconds: bigint, increment: bigint) => (seconds << 32n) | increment;
 
 function decodeFixture(name: string, format?: "auto" | "debezium" | "flattened"): CdcDecoded {
   return decodeCdcMessage(loadCdcFixture(name).message, { format });
-}
-
-function asKind<K extends OrderChange["kind"]>(
-  result: CdcDecoded,
-  kind: K,
-): Extract<OrderChange, { kind: K }> {
-  assert.equal(result.kind, kind);
-  return result as Extract<OrderChange, { kind: K }>;
 }
 
 Deno.test("decodeCdcMessage() reads a 2.x schema-wrapped insert with an exact int64 amount", () => {

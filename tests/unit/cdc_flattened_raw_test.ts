@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { Long } from "bson";
 import { decodeOrder } from "../../src/app/order.ts";
-import type { OrderChange } from "../../src/sources/change.ts";
-import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
+import { decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
-import { cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
-
-function asKind<K extends OrderChange["kind"]>(
-  result: CdcDecoded,
-  kind: K,
-): Extract<OrderChange, { kind: K }> {
-  assert.equal(result.kind, kind);
-  return result as Extract<OrderChange, { kind: K }>;
-}
+import { asKind, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
 
 Deno.test("flattened: an upsert takes its key from the Debezium key and drops metadata", () => {
   for (const format of ["auto", "flattened"] as const) {
