@@ -71,13 +71,7 @@ export class WriteInterceptor {
     const firstError = errors.size ? Math.min(...errors) : docs.length;
     docs.forEach((doc, k) => {
       if (ordered ? k >= firstError : errors.has(k)) return;
-      this.#emit({
-        operationType: "insert",
-        db,
-        coll,
-        documentKey: { _id: doc._id },
-        fullDocument: doc,
-      });
+      this.#emitInsert(db, coll, doc);
     });
     return reply;
   }
@@ -207,7 +201,10 @@ export class WriteInterceptor {
 
   async #emitInsertOf(upstream: Upstream, db: string, coll: string, id: unknown): Promise<void> {
     const [doc] = await upstream.findAll(db, coll, { filter: { _id: id }, limit: 1 });
-    if (!doc) return;
+    if (doc) this.#emitInsert(db, coll, doc);
+  }
+
+  #emitInsert(db: string, coll: string, doc: Document): void {
     this.#emit({
       operationType: "insert",
       db,
