@@ -41,6 +41,13 @@ export class Series implements Metric {
     return this.#values.get(labelText(labels)) ?? 0;
   }
 
+  /** The sum over all label sets. */
+  total(): number {
+    let sum = 0;
+    for (const value of this.#values.values()) sum += value;
+    return sum;
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
     for (const [labels, value] of this.#values) lines.push(`${this.name}${labels} ${value}`);

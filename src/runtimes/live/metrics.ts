@@ -47,6 +47,18 @@ export class LiveMetrics {
     "Time to apply one Kafka batch and make it durable",
   );
 
+  /** A few totals for the periodic progress log line. */
+  summary(): Record<string, number> {
+    return {
+      events: this.events.total(),
+      skippedBeforeHandoff: this.skippedBeforeHandoff.total(),
+      stale: this.stale.total(),
+      alreadyApplied: this.alreadyApplied.total(),
+      deadLettered: this.deadLettered.total(),
+      lag: this.lag.total(),
+    };
+  }
+
   /** Prometheus text. */
   render(): string {
     return renderMetrics([

@@ -25,6 +25,9 @@ import { LiveMetrics } from "./metrics.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { errorFields, log } from "../../util/log.ts";
 
+/** How often live mode logs its counters. */
+const PROGRESS_MS = 30_000;
+
 /** Options for {@link runLive}. */
 export interface LiveOptions<T> {
   pipeline: Pipeline<T, bigint, DynamoStore>;
@@ -58,6 +61,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
     );
   }
   const metrics = new LiveMetrics();
+  let progress: ReturnType<typeof setInterval> | undefined;
   const status = { handoff: false, joined: false, failed: false };
   // The server stops with the worker, whether it stops on the signal or on a failure.
   const httpStop = new AbortController();
@@ -109,6 +113,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
         assignment: payload.memberAssignment,
       });
     });
+    progress = setInterval(() => log("info", "live progress", metrics.summary()), PROGRESS_MS);
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     const base: Omit<BatchContext, "heartbeat"> = {
@@ -161,6 +166,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
     if (!signal.aborted) log("error", "live worker failed", errorFields(error));
     throw error;
   } finally {
+    clearInterval(progress);
     await consumer.disconnect();
     await producer?.disconnect();
     httpStop.abort();
