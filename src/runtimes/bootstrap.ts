@@ -25,6 +25,7 @@ import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
 import { OrderstatsError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
+import { readAhead } from "../util/read_ahead.ts";
 import { log } from "../util/log.ts";
 
 /** A bootstrap refused to run, or lost its handoff row to another run. */
@@ -167,7 +168,12 @@ async function scanIntoLedger<T>(options: BootstrapOptions<T>, version: string) 
   const writer = store.writer(signal);
   let documents = 0;
   try {
-    for await (const item of source.scan({ batchSize: options.batchSize, signal })) {
+    // Two cursor batches ahead: the next batch arrives while the writers drain this one.
+    const scan = readAhead(
+      source.scan({ batchSize: options.batchSize, signal }),
+      2 * options.batchSize,
+    );
+    for await (const item of scan) {
       documents++;
       progress.tick();
       if ("error" in item) {
