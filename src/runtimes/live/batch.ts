@@ -23,6 +23,7 @@ import { packChunks } from "./chunks.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
+import { forEachConcurrently } from "../../util/pool.ts";
 
 const MAX_CONFLICT_ROUNDS = 10;
 
@@ -66,7 +67,10 @@ export async function applyBatch(
         `Ledger entries kept changing under ${pending.length} records; is another writer running?`,
       );
     }
-    const current = await readLedgerEntries(ctx.store, ctx.pipeline, pending, ctx.signal);
+    const current = await readLedgerEntries(ctx.store, ctx.pipeline, pending, {
+      concurrency: ctx.concurrency,
+      signal: ctx.signal,
+    });
     const writes: LedgerWrite[] = [];
     for (const record of pending) {
       const outcome = applyChanges(record, current.get(record), byRecord.get(record)!, ctx.codec);
@@ -116,19 +120,14 @@ function deadLetter(ctx: BatchContext, message: CdcMessage, error: BadRecordErro
 async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<string[]> {
   const chunks = packChunks(writes, ctx.group);
   const conflicted: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++];
-      try {
-        await commitLedger(ctx.store, ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
-      } catch (error) {
-        if (!(error instanceof LedgerConflictError)) throw error;
-        conflicted.push(...chunk.writes.map((w) => w.next.record));
-      }
-      await ctx.heartbeat();
+  await forEachConcurrently(chunks, ctx.concurrency, async (chunk) => {
+    try {
+      await commitLedger(ctx.store, ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
+    } catch (error) {
+      if (!(error instanceof LedgerConflictError)) throw error;
+      conflicted.push(...chunk.writes.map((w) => w.next.record));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.concurrency, chunks.length) }, worker));
+    await ctx.heartbeat();
+  });
   return conflicted;
 }

@@ -74,6 +74,8 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
     groupId: options.groupId,
+    // Bigger fetches fold more events per order and customer into one transaction.
+    maxBytesPerPartition: 8 * 1024 * 1024,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     retry: { restartOnFailure: (error) => Promise.resolve(isTransientDynamoError(error)) },

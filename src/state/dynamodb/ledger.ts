@@ -14,23 +14,26 @@ import type { DynamoStore } from "./store.ts";
 import { keys, type LedgerEntry, ledgerItem, readLedger } from "./items.ts";
 import { isTransientDynamoError } from "./client.ts";
 import { backoffMs, retry, sleep } from "../../util/retry.ts";
+import { forEachConcurrently } from "../../util/pool.ts";
 
 const MAX_GET = 100;
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
-/** Reads the current ledger entries of `records` (strongly consistent). */
+/** Reads the current ledger entries of `records` (strongly consistent, requests in parallel). */
 export async function readLedgerEntries(
   store: DynamoStore,
   pipeline: string,
   records: readonly string[],
-  signal?: AbortSignal,
+  { concurrency = 8, signal }: { concurrency?: number; signal?: AbortSignal } = {},
 ): Promise<Map<string, LedgerEntry>> {
   const found = new Map<string, LedgerEntry>();
-  for (let i = 0; i < records.length; i += MAX_GET) {
+  const slices: string[][] = [];
+  for (let i = 0; i < records.length; i += MAX_GET) slices.push(records.slice(i, i + MAX_GET));
+  await forEachConcurrently(slices, concurrency, async (slice) => {
     let request: Record<string, KeysAndAttributes> | undefined = {
       [store.table]: {
-        Keys: records.slice(i, i + MAX_GET).map((r) => ({ pk: { S: keys.ledger(pipeline, r) } })),
+        Keys: slice.map((r) => ({ pk: { S: keys.ledger(pipeline, r) } })),
         ConsistentRead: true,
       },
     };
@@ -50,7 +53,7 @@ export async function readLedgerEntries(
       }
       request = out.UnprocessedKeys;
     }
-  }
+  });
   return found;
 }
 

@@ -1,0 +1,166 @@
+/**
+ * Bootstrap throughput next to its two halves done bare:
+ *   (a) a driver scan of the collection, as orderstats reads it;
+ *   (b) BatchWriteItem of as many ledger items with the project's BatchWriter;
+ *   (c) orderstats `--mode=bootstrap` as a child process: wall time and peak RSS.
+ *
+ *   deno task bench:bootstrap -- --orders=200000 --customers=20000 \
+ *     [--verify=group|seeded] [--v8-flags=…]
+ *
+ * The stored totals are checked against MongoDB's `$group` (`--verify=group`, the default) or,
+ * as FerretDB's `$group` takes ~25 min at 1M orders over 100k customers, against the sums of
+ * what was inserted (`--verify=seeded`). `--v8-flags` goes to the orderstats child's
+ * `deno run` (e.g. heap limits, to compare peak RSS).
+ *
+ * Orders are seeded straight into FerretDB (the proxy's change history stays untouched);
+ * (a) and (c) read through the change-stream proxy, the project's Mongo endpoint.
+ *
+ * @module
+ */
+import { type Collection, type Document, Long, MongoClient } from "mongodb";
+import { ferretUri, mongoUri } from "../tests/support/env.ts";
+import { mongoTotals, orderstatsOk, scenario, stackFlags } from "../tests/support/orderstats.ts";
+import { rng } from "../tests/support/workload.ts";
+import { BatchWriter } from "../src/state/dynamodb/batch_writer.ts";
+import { ensureTable } from "../src/state/dynamodb/tables.ts";
+import { ledgerItem } from "../src/state/dynamodb/items.ts";
+import { bootstrapVersion } from "../src/state/version.ts";
+import {
+  benchArgs,
+  benchDynamo,
+  dropTables,
+  machineLine,
+  orderstatsTimed,
+  perSecond,
+  printTable,
+  sameTotals,
+  type Timed,
+  timed,
+  totalsOf,
+} from "./_lib.ts";
+
+const SEED_BATCH = 10_000;
+const args = benchArgs({ orders: 200_000, customers: 20_000, verify: "group", "v8-flags": "" });
+if (args.verify !== "group" && args.verify !== "seeded") {
+  throw new RangeError(`--verify must be group or seeded: got "${args.verify}"`);
+}
+const [N, K] = [args.orders, args.customers];
+
+/** Order `i` of the seeded collection (int64 amounts). */
+function order(i: number, random: () => number) {
+  return {
+    _id: i,
+    customer_id: `c${Math.floor(random() * K)}`,
+    amount: Long.fromNumber(Math.floor(random() * 100_000)),
+  };
+}
+
+/** Inserts the N orders; returns their per-customer sums. */
+async function seed(orders: Collection): Promise<Map<string, bigint>> {
+  const random = rng(42);
+  const sums = new Map<string, bigint>();
+  for (let from = 0; from < N; from += SEED_BATCH) {
+    const docs: Document[] = [];
+    for (let i = from; i < Math.min(N, from + SEED_BATCH); i++) {
+      const doc = order(i, random);
+      sums.set(doc.customer_id, (sums.get(doc.customer_id) ?? 0n) + doc.amount.toBigInt());
+      docs.push(doc);
+    }
+    await orders.insertMany(docs, { ordered: false });
+  }
+  return sums;
+}
+
+/** (a): what the driver alone reads per second, the way the bootstrap scan asks. */
+async function scan(orders: Collection): Promise<number> {
+  let n = 0;
+  const cursor = orders.find({}, { sort: { _id: 1 }, batchSize: 1000, promoteValues: false });
+  for await (const _ of cursor) n++;
+  if (n !== N) throw new Error(`scan read ${n} documents, expected ${N}`);
+  return n;
+}
+
+/** (b): N ledger-shaped items through the project's BatchWriter (16 in flight). */
+async function batchWrite(table: string): Promise<Timed<void>> {
+  const client = benchDynamo();
+  try {
+    await ensureTable(client, table);
+    const writer = new BatchWriter(client, table, { concurrency: 16 });
+    const random = rng(42);
+    const version = bootstrapVersion(BigInt(Math.floor(Date.now() / 1000)) << 32n);
+    return await timed(async () => {
+      for (let i = 0; i < N; i++) {
+        const { customer_id, amount } = order(i, random);
+        const entry = { record: `n:${i}`, present: true, key: customer_id, version };
+        const item = ledgerItem("order_totals", { ...entry, value: BigInt(amount.toString()) });
+        await writer.add({ PutRequest: { Item: item } });
+      }
+      await writer.flush();
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A table row: label, seconds, docs/s, machine busy %, and the rate's ratio to `floor`. */
+function row(label: string, step: Timed<unknown>, floor?: number): (string | number)[] {
+  const rate = perSecond(N, step.seconds);
+  const ratio = floor === undefined ? "" : (rate / floor).toFixed(2);
+  return [label, step.seconds.toFixed(1), rate, `${step.busy.toFixed(0)}%`, ratio];
+}
+
+const s = scenario("bench_boot");
+const bareTable = `${s.table}_bare`;
+const ferret = new MongoClient(ferretUri());
+const proxy = new MongoClient(mongoUri());
+const badRecords = await Deno.makeTempFile({ suffix: ".jsonl" });
+try {
+  await Promise.all([ferret.connect(), proxy.connect()]);
+  console.log(`bootstrap bench: ${N} orders over ${K} customers, db ${s.db}`);
+  console.log(machineLine());
+  const seeded = await timed(() => seed(ferret.db(s.db).collection(s.collection)));
+  console.log(`seeded in ${seeded.seconds.toFixed(1)} s (${perSecond(N, seeded.seconds)}/s)`);
+
+  const a = await timed(() => scan(proxy.db(s.db).collection(s.collection)));
+  const aDirect = await timed(() => scan(ferret.db(s.db).collection(s.collection)));
+  const b = await batchWrite(bareTable);
+  await dropTables([bareTable]);
+
+  await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
+  const flags = [`--bad-records-file=${badRecords}`, "--log-level=warn"];
+  const c = await orderstatsTimed(
+    ["--mode=bootstrap", ...stackFlags(s), ...flags],
+    args["v8-flags"],
+  );
+  if (c.value.code !== 0) {
+    throw new Error(`bootstrap exited ${c.value.code}:\n${c.value.stderr.slice(-3000)}`);
+  }
+  const summary = JSON.parse(c.value.stdout.trim().split("\n").at(-1)!);
+  const floor = Math.min(perSecond(N, a.seconds), perSecond(N, b.seconds));
+  printTable([
+    ["step", "seconds", "docs/s", "cpu busy", "vs min(a,b)"],
+    row("(a) driver scan via the proxy", a),
+    row("    (info) scan straight from FerretDB", aDirect),
+    row("(b) BatchWriter, 16 in flight", b),
+    row("(c) orderstats bootstrap, spawn to exit", c, floor),
+    row("    (info) its summary's own seconds", { ...c, seconds: summary.seconds }, floor),
+  ]);
+  const v8 = args["v8-flags"] ? `, --v8-flags=${args["v8-flags"]}` : "";
+  console.log(`(c) peak RSS ${c.value.peakRssMb.toFixed(0)} MB (GNU time -v${v8})`);
+  console.log(`(c) wrote ${summary.documents} ledger items + ${summary.keys} totals`);
+
+  const truth = args.verify === "group"
+    ? await timed(() => mongoTotals(ferret.db(s.db).collection(s.collection)))
+    : { ...seeded, seconds: 0 };
+  const stored = await totalsOf(s.table, s.pipeline, [...truth.value.keys()]);
+  const match = sameTotals(stored, truth.value) && summary.keys === truth.value.size;
+  const against = args.verify === "group"
+    ? `$group, ${truth.value.size} customers, ${truth.seconds.toFixed(1)} s`
+    : `the inserted orders' sums, ${truth.value.size} customers`;
+  console.log(`totals vs ${against}: ${match ? "match" : "MISMATCH"}`);
+} finally {
+  await ferret.db(s.db).dropDatabase().catch(() => {});
+  await Promise.all([ferret.close(), proxy.close()]);
+  await dropTables([s.table, bareTable]);
+  await Deno.remove(badRecords).catch(() => {});
+}
