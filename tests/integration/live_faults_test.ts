@@ -11,11 +11,10 @@ import {
   scenario,
   stackFlags,
 } from "../support/orderstats.ts";
-import { assertConverges, prepare, startWorker } from "../support/live.ts";
+import { assertConverges, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
 import { startRelay } from "../support/kafka.ts";
 import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A killed worker keeps its partitions until its session times out; keep that short here.
 const FAST_REBALANCE = ["--kafka-session-timeout-ms=6000"];
@@ -29,7 +28,7 @@ async function applied(worker: LiveWorker): Promise<number> {
 
 Deno.test({
   name: "live survives kill -9 mid-stream, twice, with exact totals after restart",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("crash");
     const random = rng(7);
@@ -68,7 +67,7 @@ Deno.test({
 
 Deno.test({
   name: "two workers in one group split a 3-partition topic and stay exact",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("group");
     const random = rng(11);

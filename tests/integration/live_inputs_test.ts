@@ -12,10 +12,8 @@ import {
   scenario,
   stackFlags,
 } from "../support/orderstats.ts";
-import { assertTotals, prepare, startWorker } from "../support/live.ts";
+import { assertTotals, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
 import { produce, readTopic, testKafka } from "../support/kafka.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /** Bootstraps an empty collection, so live has a handoff row to start from. */
 async function emptyBootstrap(s: Scenario) {
@@ -32,7 +30,7 @@ function rawOrder(id: number, customer: string, amount: bigint | string) {
 
 Deno.test({
   name: "live applies raw order JSON: last write per order wins, redelivery changes nothing",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("raw");
     await prepare(s, 2);
@@ -66,7 +64,7 @@ Deno.test({
 
 Deno.test({
   name: "bad messages go to the dead-letter topic with headers and change no total",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("dlq");
     const dlq = `${s.topic}.dlq`;
@@ -117,7 +115,7 @@ Deno.test({
 
 Deno.test({
   name: "with a dedup table, a group whose offsets were reset skips applied messages unread",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("dedup");
     const dedup = [`--ddb-dedup-table=${s.table}_dedup`];

@@ -11,17 +11,14 @@ import {
   scenario,
   stackFlags,
 } from "../support/orderstats.ts";
-import { assertConverges, prepare, startWorker } from "../support/live.ts";
+import { assertConverges, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
 import { produce, readTopic, startRelay, topicSize } from "../support/kafka.ts";
 import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
-
-// Child processes and kafkajs timers outlive single awaits; each test cleans up explicitly.
-const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
   name:
     "live keeps totals equal to $group across updates, deletes, duplicates and writes during bootstrap",
-  ...opts,
+  ...LIVE_TEST_OPTIONS,
   fn: async () => {
     const s = scenario("live");
     const random = rng(1);

@@ -5,6 +5,7 @@
  * Needs the proxy and FerretDB running; MONGO_URI points at the proxy.
  */
 import assert from "node:assert/strict";
+import { mongoUri } from "../support/env.ts";
 import {
   type ChangeStream,
   type ChangeStreamDocument,
@@ -15,8 +16,8 @@ import {
   type ResumeToken,
 } from "mongodb";
 
-const URI = Deno.env.get("MONGO_URI") ??
-  "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true";
+// MONGO_URI can point the tests at a proxy of your own; otherwise the stack's (MONGO_PORT).
+const URI = Deno.env.get("MONGO_URI") ?? mongoUri();
 const DB = "orderstats_proxy_test";
 
 async function withClient(fn: (client: MongoClient) => Promise<void>): Promise<void> {

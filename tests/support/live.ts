@@ -17,6 +17,9 @@ import {
   storedTotals,
 } from "./orderstats.ts";
 
+/** Live tests spawn workers and kafkajs clients that outlive single awaits; each test cleans up itself. */
+export const LIVE_TEST_OPTIONS = { sanitizeOps: false, sanitizeResources: false };
+
 let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
 /** Starts a live worker for the scenario on a fresh HTTP port. */
