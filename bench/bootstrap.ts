@@ -25,6 +25,7 @@ import { BatchWriter } from "../src/state/dynamodb/batch_writer.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { bootstrapVersion } from "../src/state/version.ts";
+import { packTimestamp } from "../src/sources/change.ts";
 import {
   benchArgs,
   benchDynamo,
@@ -87,7 +88,7 @@ async function batchWrite(table: string): Promise<Timed<void>> {
     await ensureTable(client, table);
     const writer = new BatchWriter(client, table, { concurrency: 16 });
     const random = rng(42);
-    const version = bootstrapVersion(BigInt(Math.floor(Date.now() / 1000)) << 32n);
+    const version = bootstrapVersion(packTimestamp(Math.floor(Date.now() / 1000), 0));
     return await timed(async () => {
       for (let i = 0; i < N; i++) {
         const { customer_id, amount } = order(i, random);

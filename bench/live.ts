@@ -30,6 +30,7 @@ import { decodeCdcMessage } from "../src/sources/cdc/mod.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { changeVersion } from "../src/state/version.ts";
+import { packTimestamp } from "../src/sources/change.ts";
 import { CdcWorkload, type Distribution } from "./_cdc_workload.ts";
 import { measureLatency } from "./_latency.ts";
 import {
@@ -110,7 +111,7 @@ async function bareTransact(table: string): Promise<Rate> {
   const client = benchDynamo();
   try {
     await ensureTable(client, table);
-    const position = { clusterTime: BigInt(Math.floor(Date.now() / 1000)) << 32n };
+    const position = { clusterTime: packTimestamp(Math.floor(Date.now() / 1000), 0) };
     let next = 0;
     const worker = async () => {
       while (next < N) {

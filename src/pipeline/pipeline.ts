@@ -59,17 +59,3 @@ export interface AggregateStep<T, V> {
 export interface StoreStep<T, V> {
   storeIn<S>(store: S): Pipeline<T, V, S>;
 }
-
-/** Folds records into per-key values in memory (the batch step both runtimes share). */
-export function foldByKey<T, V>(
-  p: Pick<Pipeline<T, V, unknown>, "keyOf" | "valueOf" | "monoid">,
-  records: Iterable<T>,
-  into: Map<string, V> = new Map(),
-): Map<string, V> {
-  for (const record of records) {
-    const key = p.keyOf(record);
-    const prev = into.get(key);
-    into.set(key, p.monoid.combine(prev === undefined ? p.monoid.empty : prev, p.valueOf(record)));
-  }
-  return into;
-}

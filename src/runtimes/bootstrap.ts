@@ -21,6 +21,7 @@ import type { DynamoStore } from "../state/dynamodb/store.ts";
 import type { Handoff } from "../state/dynamodb/items.ts";
 import type { MongoSnapshotSource, ResumePoint } from "../sources/mongo/snapshot.ts";
 import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
+import { timestampParts } from "../sources/change.ts";
 import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
 import { OrderstatsError } from "../util/errors.ts";
@@ -133,9 +134,7 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     pipeline: pipeline.name,
     runId,
     resumeToken: handoff.resumeToken,
-    clusterTime: t0 === undefined
-      ? undefined
-      : { t: Number(t0 >> 32n), i: Number(t0 & 0xffffffffn) },
+    clusterTime: t0 === undefined ? undefined : timestampParts(t0),
     documents: folded.documents,
     keys: folded.totals.size,
     badRecords: folded.badRecords,

@@ -8,6 +8,22 @@
 /** A MongoDB cluster Timestamp `(t, i)` packed as `t << 32 | i`; totally ordered. */
 export type ClusterTime = bigint;
 
+/** Cluster time split into its Timestamp parts: seconds and increment. */
+export interface TimestampParts {
+  t: number;
+  i: number;
+}
+
+/** Splits a packed cluster time into `(t, i)`. */
+export function timestampParts(time: ClusterTime): TimestampParts {
+  return { t: Number(time >> 32n), i: Number(time & 0xffffffffn) };
+}
+
+/** Packs `(t, i)` into a cluster time. */
+export function packTimestamp(t: number, i: number): ClusterTime {
+  return (BigInt(t) << 32n) | BigInt(i);
+}
+
 /** Where an event sits in MongoDB's history, as far as the source knows it. */
 export interface Position {
   /** Exact cluster time of the write, when the format carries it (Debezium ≤ 3.3, tokens). */

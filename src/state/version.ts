@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { ClusterTime, Position } from "../sources/change.ts";
+import { type ClusterTime, packTimestamp, type Position } from "../sources/change.ts";
 
 const hex16 = (n: bigint) => n.toString(16).padStart(16, "0");
 
@@ -28,7 +28,7 @@ export function bootstrapVersion(t0: ClusterTime | undefined): string {
 export function positionTime(position: Position): ClusterTime | undefined {
   if (position.clusterTime !== undefined) return position.clusterTime;
   if (position.wallMs !== undefined) {
-    return (BigInt(Math.floor(position.wallMs / 1000)) << 32n) | 0xffffffffn;
+    return packTimestamp(Math.floor(position.wallMs / 1000), 0xffffffff);
   }
   return undefined;
 }

@@ -17,7 +17,8 @@ import {
 } from "../support/orderstats.ts";
 import { ddbClientConfig, ferretUri } from "../support/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
-import { timestampParts, tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
+import { tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
+import { timestampParts } from "../../src/sources/change.ts";
 
 const CUSTOMERS = 37;
 

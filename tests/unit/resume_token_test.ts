@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  packTimestamp,
-  ResumeTokenError,
-  timestampParts,
-  tokenClusterTime,
-} from "../../src/sources/mongo/resume_token.ts";
+import { ResumeTokenError, tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
+import { packTimestamp, timestampParts } from "../../src/sources/change.ts";
 import { bootstrapVersion, changeVersion, isCoveredByHandoff } from "../../src/state/version.ts";
 
 Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {

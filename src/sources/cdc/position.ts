@@ -4,7 +4,7 @@
  * @module
  */
 import { BadRecordError } from "../../util/errors.ts";
-import type { Position } from "../change.ts";
+import { packTimestamp, type Position } from "../change.ts";
 
 const VERSION = /^(\d+)\.(\d+)(?:\.|$|-)/;
 
@@ -62,5 +62,5 @@ export function sourcePosition(source: SourcePositionFields, where: string): Pos
       `source ord ${JSON.stringify(ord)} is not a Timestamp increment`,
     );
   }
-  return { clusterTime: (BigInt(Math.floor(tsMs / 1000)) << 32n) | BigInt(ord) };
+  return { clusterTime: packTimestamp(Math.floor(tsMs / 1000), ord) };
 }

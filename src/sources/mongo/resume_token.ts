@@ -14,12 +14,6 @@ export interface ResumeToken {
   _typeBits?: unknown;
 }
 
-/** Cluster time split into its Timestamp parts. */
-export interface TimestampParts {
-  t: number;
-  i: number;
-}
-
 /** Thrown when a token does not have MongoDB's KeyString layout. */
 export class ResumeTokenError extends TypeError {
   constructor(token: unknown, reason: string) {
@@ -38,14 +32,4 @@ export function tokenClusterTime(token: ResumeToken): ClusterTime {
     throw new ResumeTokenError(token, `first byte is 0x${data.slice(0, 2)}, expected 0x82`);
   }
   return BigInt(`0x${data.slice(2, 18)}`);
-}
-
-/** Splits a packed cluster time into `(t, i)`. */
-export function timestampParts(time: ClusterTime): TimestampParts {
-  return { t: Number(time >> 32n), i: Number(time & 0xffffffffn) };
-}
-
-/** Packs `(t, i)` into a cluster time. */
-export function packTimestamp(t: number, i: number): ClusterTime {
-  return (BigInt(t) << 32n) | BigInt(i);
 }

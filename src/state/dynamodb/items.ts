@@ -6,6 +6,7 @@
  * @module
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { timestampParts } from "../../sources/change.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -106,6 +107,7 @@ export function readLedger(pipeline: string, item: Item): LedgerEntry {
 
 /** Encodes the handoff row. */
 export function handoffItem(h: Handoff): Item {
+  const parts = h.clusterTime === undefined ? undefined : timestampParts(h.clusterTime);
   return {
     pk: S(keys.handoff(h.pipeline)),
     pipeline: S(h.pipeline),
@@ -117,11 +119,8 @@ export function handoffItem(h: Handoff): Item {
     started_at: S(h.startedAt),
     ...optional("resume_token", h.resumeToken === undefined ? undefined : S(h.resumeToken)),
     ...optional("cluster_time", h.clusterTime === undefined ? undefined : N(h.clusterTime)),
-    ...optional("cluster_t", h.clusterTime === undefined ? undefined : N(h.clusterTime >> 32n)),
-    ...optional(
-      "cluster_i",
-      h.clusterTime === undefined ? undefined : N(h.clusterTime & 0xffffffffn),
-    ),
+    ...optional("cluster_t", parts === undefined ? undefined : N(parts.t)),
+    ...optional("cluster_i", parts === undefined ? undefined : N(parts.i)),
     ...optional("operation_time", h.operationTime === undefined ? undefined : N(h.operationTime)),
     ...optional("completed_at", h.completedAt === undefined ? undefined : S(h.completedAt)),
     ...optional("live_since", h.liveSince === undefined ? undefined : S(h.liveSince)),
