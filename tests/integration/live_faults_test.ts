@@ -3,16 +3,13 @@
  * workers sharing one consumer group. Totals must still equal MongoDB's `$group`.
  */
 import assert from "node:assert/strict";
+import { eventually, type LiveWorker, orderstatsOk, stackFlags } from "../support/orderstats.ts";
 import {
-  eventually,
-  type LiveWorker,
-  mongoCollection,
-  orderstatsOk,
-  scenario,
-  stackFlags,
-} from "../support/orderstats.ts";
-import { assertConverges, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
-import { startRelay } from "../support/kafka.ts";
+  assertConverges,
+  LIVE_TEST_OPTIONS,
+  relayedScenario,
+  startWorker,
+} from "../support/live.ts";
 import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,11 +27,9 @@ Deno.test({
   name: "live survives kill -9 mid-stream, twice, with exact totals after restart",
   ...LIVE_TEST_OPTIONS,
   fn: async () => {
-    const s = scenario("crash");
     const random = rng(7);
-    const { client, orders } = await mongoCollection(s);
-    await prepare(s);
-    const relay = await startRelay(s);
+    await using scene = await relayedScenario("crash");
+    const { s, orders } = scene;
     const workers: LiveWorker[] = [];
     let writes: Promise<unknown> | undefined;
     try {
@@ -58,9 +53,6 @@ Deno.test({
     } finally {
       await writes?.catch(() => {});
       for (const w of workers) await w.stop("SIGKILL");
-      await relay.stop();
-      await client.db(s.db).dropDatabase();
-      await client.close();
     }
   },
 });
@@ -69,11 +61,9 @@ Deno.test({
   name: "two workers in one group split a 3-partition topic and stay exact",
   ...LIVE_TEST_OPTIONS,
   fn: async () => {
-    const s = scenario("group");
     const random = rng(11);
-    const { client, orders } = await mongoCollection(s);
-    await prepare(s, 3);
-    const relay = await startRelay(s);
+    await using scene = await relayedScenario("group");
+    const { s, orders } = scene;
     const workers: LiveWorker[] = [];
     try {
       await orders.insertMany(seedOrders(300, 20, random));
@@ -89,9 +79,6 @@ Deno.test({
       }
     } finally {
       for (const w of workers) await w.stop("SIGTERM");
-      await relay.stop();
-      await client.db(s.db).dropDatabase();
-      await client.close();
     }
   },
 });

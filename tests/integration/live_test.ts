@@ -4,15 +4,14 @@
  * live → DynamoDB; the bar is MongoDB's own `$group` over the collection.
  */
 import assert from "node:assert/strict";
+import { type LiveWorker, orderstatsOk, stackFlags } from "../support/orderstats.ts";
 import {
-  type LiveWorker,
-  mongoCollection,
-  orderstatsOk,
-  scenario,
-  stackFlags,
-} from "../support/orderstats.ts";
-import { assertConverges, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
-import { produce, readTopic, startRelay, topicSize } from "../support/kafka.ts";
+  assertConverges,
+  LIVE_TEST_OPTIONS,
+  relayedScenario,
+  startWorker,
+} from "../support/live.ts";
+import { produce, readTopic, topicSize } from "../support/kafka.ts";
 import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
 
 Deno.test({
@@ -20,11 +19,9 @@ Deno.test({
     "live keeps totals equal to $group across updates, deletes, duplicates and writes during bootstrap",
   ...LIVE_TEST_OPTIONS,
   fn: async () => {
-    const s = scenario("live");
     const random = rng(1);
-    const { client, orders } = await mongoCollection(s);
-    await prepare(s);
-    const relay = await startRelay(s);
+    await using scene = await relayedScenario("live");
+    const { s, orders } = scene;
     let worker: LiveWorker | undefined;
     try {
       // Before the handoff: these events are in Kafka and must be skipped, not re-added.
@@ -70,9 +67,6 @@ Deno.test({
       assert.ok(seconds < 10, `SIGTERM took ${seconds}s`);
     } finally {
       await worker?.stop("SIGKILL");
-      await relay.stop();
-      await client.db(s.db).dropDatabase();
-      await client.close();
     }
   },
 });

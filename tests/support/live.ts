@@ -6,13 +6,16 @@
  */
 import assert from "node:assert/strict";
 import type { Collection } from "mongodb";
+import { startRelay } from "./kafka.ts";
 import {
   eventually,
   LiveWorker,
+  mongoCollection,
   mongoTotals,
   nonZero,
   orderstatsOk,
   type Scenario,
+  scenario,
   stackFlags,
   storedTotals,
 } from "./orderstats.ts";
@@ -57,4 +60,38 @@ export async function assertTotals(
 /** Waits until DynamoDB's totals equal MongoDB's `$group` over the collection. */
 export function assertConverges(s: Scenario, orders: Collection): Promise<void> {
   return assertTotals(s, () => mongoTotals(orders));
+}
+
+/** A scenario whose collection's changes a relay is writing to its topic; disposing cleans up. */
+export interface RelayedScenario extends AsyncDisposable {
+  s: Scenario;
+  orders: Collection;
+}
+
+/**
+ * A fresh scenario: table and topic created, the relay running from now. `await using` it so
+ * the relay stops and the database is dropped whatever the test does.
+ */
+export async function relayedScenario(prefix: string, partitions = 3): Promise<RelayedScenario> {
+  const s = scenario(prefix);
+  const { client, orders } = await mongoCollection(s);
+  const dropAndClose = async () => {
+    await client.db(s.db).dropDatabase();
+    await client.close();
+  };
+  try {
+    await prepare(s, partitions);
+    const relay = await startRelay(s);
+    return {
+      s,
+      orders,
+      async [Symbol.asyncDispose]() {
+        await relay.stop();
+        await dropAndClose();
+      },
+    };
+  } catch (error) {
+    await dropAndClose();
+    throw error;
+  }
 }
