@@ -58,110 +58,98 @@ async function readHandoff(s: Scenario) {
 
 Deno.test("bootstrap writes totals equal to MongoDB's $group and a complete handoff row", async () => {
   const s = scenario("boot");
-  const { client, orders } = await mongoCollection(s);
-  try {
-    const session = client.startSession();
-    await orders.insertMany(seedDocuments(1000), { session });
-    const before = BigInt(session.operationTime!.toString());
-    await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
-    const badFile = await Deno.makeTempFile({ suffix: ".jsonl" });
-    const run = await orderstatsOk([
-      "--mode=bootstrap",
-      ...stackFlags(s),
-      `--bad-records-file=${badFile}`,
-      "--batch-size=100",
-    ]);
-    await orders.insertOne({ _id: "after" as never, customer_id: "c1", amount: 1 }, { session });
-    const after = BigInt(session.operationTime!.toString());
-    await session.endSession();
+  await using mongo = await mongoCollection(s);
+  const { client, orders } = mongo;
+  const session = client.startSession();
+  await orders.insertMany(seedDocuments(1000), { session });
+  const before = BigInt(session.operationTime!.toString());
+  await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
+  const badFile = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const run = await orderstatsOk([
+    "--mode=bootstrap",
+    ...stackFlags(s),
+    `--bad-records-file=${badFile}`,
+    "--batch-size=100",
+  ]);
+  await orders.insertOne({ _id: "after" as never, customer_id: "c1", amount: 1 }, { session });
+  const after = BigInt(session.operationTime!.toString());
+  await session.endSession();
 
-    const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
-    assert.equal(summary.event, "bootstrap_complete");
-    assert.equal(summary.documents, 1000);
-    assert.equal(summary.badRecords, 20);
-    assert.equal(summary.keys, CUSTOMERS);
-    const badLines = (await Deno.readTextFile(badFile)).trim().split("\n");
-    assert.equal(badLines.length, 20);
-    assert.match(JSON.parse(badLines[0]).reason, /amount .* is not an exact integer/);
+  const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  assert.equal(summary.event, "bootstrap_complete");
+  assert.equal(summary.documents, 1000);
+  assert.equal(summary.badRecords, 20);
+  assert.equal(summary.keys, CUSTOMERS);
+  const badLines = (await Deno.readTextFile(badFile)).trim().split("\n");
+  assert.equal(badLines.length, 20);
+  assert.match(JSON.parse(badLines[0]).reason, /amount .* is not an exact integer/);
 
-    const handoff = await readHandoff(s);
-    assert.equal(handoff?.status, "complete");
-    assert.equal(handoff?.documents, 1000);
-    const t0 = tokenClusterTime(JSON.parse(handoff!.resumeToken!));
-    assert.equal(handoff?.clusterTime, t0);
-    assert.ok(before <= t0 && t0 < after, `token ${timestampParts(t0).t} not between writes`);
+  const handoff = await readHandoff(s);
+  assert.equal(handoff?.status, "complete");
+  assert.equal(handoff?.documents, 1000);
+  const t0 = tokenClusterTime(JSON.parse(handoff!.resumeToken!));
+  assert.equal(handoff?.clusterTime, t0);
+  assert.ok(before <= t0 && t0 < after, `token ${timestampParts(t0).t} not between writes`);
 
-    // The document written after the bootstrap is not in the totals (live mode adds it).
-    await orders.deleteOne({ _id: "after" as never });
-    assert.deepEqual(await storedTotals(s), await mongoTotals(orders));
-  } finally {
-    await client.db(s.db).dropDatabase();
-    await client.close();
-  }
+  // The document written after the bootstrap is not in the totals (live mode adds it).
+  await orders.deleteOne({ _id: "after" as never });
+  assert.deepEqual(await storedTotals(s), await mongoTotals(orders));
 });
 
 Deno.test("bootstrap keeps int64 and Decimal128 amounts exact", async () => {
   const s = scenario("exact");
-  const { client, orders } = await mongoCollection(s);
-  try {
-    await orders.insertMany([
-      { _id: 1 as never, customer_id: "big", amount: Long.fromString("9223372036854775000") },
-      { _id: 2 as never, customer_id: "big", amount: Long.fromString("807") },
-      { _id: 3 as never, customer_id: "dec", amount: Decimal128.fromString("1234567890123456789") },
-      { _id: 4 as never, customer_id: "dec", amount: Decimal128.fromString("11.000") },
-      { _id: 5 as never, customer_id: "neg", amount: Long.fromString("-9223372036854775808") },
-    ]);
-    await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
-    await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
-    // FerretDB's $sum skips Decimal128, so the expectation is spelled out here.
-    assert.deepEqual(
-      await storedTotals(s),
-      new Map([
-        ["big", 9223372036854775807n],
-        ["dec", 1234567890123456800n],
-        ["neg", -9223372036854775808n],
-      ]),
-    );
-    const one = await orderstats(["--mode=totals", ...stackFlags(s), "--customer=big"]);
-    assert.equal(one.stdout.trim(), '{"customer_id":"big","total":"9223372036854775807"}');
-  } finally {
-    await client.db(s.db).dropDatabase();
-    await client.close();
-  }
+  await using mongo = await mongoCollection(s);
+  const { orders } = mongo;
+  await orders.insertMany([
+    { _id: 1 as never, customer_id: "big", amount: Long.fromString("9223372036854775000") },
+    { _id: 2 as never, customer_id: "big", amount: Long.fromString("807") },
+    { _id: 3 as never, customer_id: "dec", amount: Decimal128.fromString("1234567890123456789") },
+    { _id: 4 as never, customer_id: "dec", amount: Decimal128.fromString("11.000") },
+    { _id: 5 as never, customer_id: "neg", amount: Long.fromString("-9223372036854775808") },
+  ]);
+  await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
+  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
+  // FerretDB's $sum skips Decimal128, so the expectation is spelled out here.
+  assert.deepEqual(
+    await storedTotals(s),
+    new Map([
+      ["big", 9223372036854775807n],
+      ["dec", 1234567890123456800n],
+      ["neg", -9223372036854775808n],
+    ]),
+  );
+  const one = await orderstats(["--mode=totals", ...stackFlags(s), "--customer=big"]);
+  assert.equal(one.stdout.trim(), '{"customer_id":"big","total":"9223372036854775807"}');
 });
 
 Deno.test("re-running bootstrap gives the same totals; live state needs --force", async () => {
   const s = scenario("rerun");
-  const { client, orders } = await mongoCollection(s);
-  try {
-    await orders.insertMany(seedDocuments(300));
-    await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
-    const flags = ["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"];
-    await orderstatsOk(flags);
-    const first = await storedTotals(s);
-    // Orders of one customer vanish before the re-run: its total must go too.
-    await orders.deleteMany({ customer_id: "c0" });
-    const rerun = await orderstatsOk(flags);
-    assert.ok(JSON.parse(rerun.stdout).clearedItems > 0);
-    const second = await storedTotals(s);
-    assert.deepEqual(second, await mongoTotals(orders));
-    assert.equal(second.size, first.size - 1);
+  await using mongo = await mongoCollection(s);
+  const { orders } = mongo;
+  await orders.insertMany(seedDocuments(300));
+  await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
+  const flags = ["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"];
+  await orderstatsOk(flags);
+  const first = await storedTotals(s);
+  // Orders of one customer vanish before the re-run: its total must go too.
+  await orders.deleteMany({ customer_id: "c0" });
+  const rerun = await orderstatsOk(flags);
+  assert.ok(JSON.parse(rerun.stdout).clearedItems > 0);
+  const second = await storedTotals(s);
+  assert.deepEqual(second, await mongoTotals(orders));
+  assert.equal(second.size, first.size - 1);
 
-    // A live worker marks the handoff live; bootstrap then refuses (exit 4) unless forced.
-    const ddb = new DynamoDBClient(ddbClientConfig());
-    const store = new DynamoStore({ client: ddb, table: s.table });
-    const handoff = (await store.readHandoff(s.pipeline))!;
-    await store.putHandoff({ ...handoff, status: "live", liveSince: new Date().toISOString() });
-    ddb.destroy();
-    const refused = await orderstats(flags);
-    assert.equal(refused.code, 4, refused.stderr);
-    assert.match(refused.stderr, /Refusing to bootstrap.*--force/);
-    await orderstatsOk([...flags, "--force"]);
-    assert.deepEqual(await storedTotals(s), second);
-  } finally {
-    await client.db(s.db).dropDatabase();
-    await client.close();
-  }
+  // A live worker marks the handoff live; bootstrap then refuses (exit 4) unless forced.
+  const ddb = new DynamoDBClient(ddbClientConfig());
+  const store = new DynamoStore({ client: ddb, table: s.table });
+  const handoff = (await store.readHandoff(s.pipeline))!;
+  await store.putHandoff({ ...handoff, status: "live", liveSince: new Date().toISOString() });
+  ddb.destroy();
+  const refused = await orderstats(flags);
+  assert.equal(refused.code, 4, refused.stderr);
+  assert.match(refused.stderr, /Refusing to bootstrap.*--force/);
+  await orderstatsOk([...flags, "--force"]);
+  assert.deepEqual(await storedTotals(s), second);
 });
 
 Deno.test("bootstrap against a server without change streams exits 3 unless allowed", async () => {

@@ -74,24 +74,20 @@ export interface RelayedScenario extends AsyncDisposable {
  */
 export async function relayedScenario(prefix: string, partitions = 3): Promise<RelayedScenario> {
   const s = scenario(prefix);
-  const { client, orders } = await mongoCollection(s);
-  const dropAndClose = async () => {
-    await client.db(s.db).dropDatabase();
-    await client.close();
-  };
+  const mongo = await mongoCollection(s);
   try {
     await prepare(s, partitions);
     const relay = await startRelay(s);
     return {
       s,
-      orders,
+      orders: mongo.orders,
       async [Symbol.asyncDispose]() {
         await relay.stop();
-        await dropAndClose();
+        await mongo[Symbol.asyncDispose]();
       },
     };
   } catch (error) {
-    await dropAndClose();
+    await mongo[Symbol.asyncDispose]();
     throw error;
   }
 }

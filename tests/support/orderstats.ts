@@ -157,11 +157,22 @@ export async function eventually(
   return check();
 }
 
-/** A connected MongoDB client for the scenario's collection. */
-export async function mongoCollection(
-  s: Scenario,
-): Promise<{ client: MongoClient; orders: Collection }> {
+/** A connected client for the scenario's collection; disposing drops the database and closes. */
+export interface ScenarioCollection extends AsyncDisposable {
+  client: MongoClient;
+  orders: Collection;
+}
+
+/** Connects to the scenario's collection; `await using` it to clean up. */
+export async function mongoCollection(s: Scenario): Promise<ScenarioCollection> {
   const client = new MongoClient(mongoUri());
   await client.connect();
-  return { client, orders: client.db(s.db).collection(s.collection) };
+  return {
+    client,
+    orders: client.db(s.db).collection(s.collection),
+    async [Symbol.asyncDispose]() {
+      await client.db(s.db).dropDatabase();
+      await client.close();
+    },
+  };
 }
