@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { type CdcFormat, type CdcMessage, decodeCdcMessage } from "../../sources/cdc/mod.ts";
+import {
+  type CdcFormat,
+  type CdcMessage,
+  decodeCdcMessage,
+  messageWhere,
+} from "../../sources/cdc/mod.ts";
 import type { ClusterTime } from "../../sources/change.ts";
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import {
@@ -101,7 +106,7 @@ function decode(ctx: BatchContext, message: CdcMessage): VersionedChange | undef
     return {
       change: decoded,
       version: changeVersion(decoded.position, BigInt(message.offset)),
-      where: `${message.topic}[${message.partition}]@${message.offset}`,
+      where: messageWhere(message),
     };
   } catch (error) {
     if (!(error instanceof BadRecordError)) throw error;
