@@ -5,7 +5,7 @@
  * @module
  */
 import type { Message } from "kafkajs";
-import { testKafka } from "../tests/support/kafka.ts";
+import { testKafka } from "../devstack/lib/kafka.ts";
 
 /** Options for {@link measureLatency}. */
 export interface LatencyOptions {

@@ -13,8 +13,8 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from "@aws-sdk/client-dynamodb";
-import { ddbEndpoint } from "../tests/support/env.ts";
-import { testKafka } from "../tests/support/kafka.ts";
+import { ddbEndpoint } from "../devstack/lib/env.ts";
+import { testKafka } from "../devstack/lib/kafka.ts";
 import { dynamoClient } from "../src/state/dynamodb/client.ts";
 import { keys as itemKeys, readTotal } from "../src/state/dynamodb/items.ts";
 

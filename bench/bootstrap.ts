@@ -18,9 +18,9 @@
  * @module
  */
 import { type Collection, type Document, Long, MongoClient } from "mongodb";
-import { ferretUri, mongoUri } from "../tests/support/env.ts";
-import { mongoTotals, orderstatsOk, scenario, stackFlags } from "../tests/support/orderstats.ts";
-import { rng } from "../tests/support/workload.ts";
+import { ferretUri, mongoUri } from "../devstack/lib/env.ts";
+import { mongoTotals, orderstatsOk, scenario, stackFlags } from "../devstack/lib/scenario.ts";
+import { rng } from "../devstack/lib/workload.ts";
 import { BatchWriter } from "../src/state/dynamodb/batch_writer.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";

@@ -15,8 +15,8 @@
  */
 import { TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { MongoClient } from "mongodb";
-import { ferretUri } from "../tests/support/env.ts";
-import { testKafka } from "../tests/support/kafka.ts";
+import { ferretUri } from "../devstack/lib/env.ts";
+import { testKafka } from "../devstack/lib/kafka.ts";
 import {
   LiveWorker,
   orderstatsOk,
@@ -24,8 +24,8 @@ import {
   scenario,
   stackFlags,
   storedTotals,
-} from "../tests/support/orderstats.ts";
-import { rng } from "../tests/support/workload.ts";
+} from "../devstack/lib/scenario.ts";
+import { rng } from "../devstack/lib/workload.ts";
 import { decodeCdcMessage } from "../src/sources/cdc/mod.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";

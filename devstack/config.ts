@@ -1,6 +1,6 @@
 /**
  * Ports of the local stack, each overridable from the environment. The single source of
- * the defaults: devstack/stack.ts and tests/support/env.ts both read it.
+ * the defaults: devstack/stack.ts and devstack/lib/env.ts (tests, bench, demo) both read it.
  *
  * @module
  */

@@ -8,7 +8,7 @@
 import { DeleteTableCommand, DynamoDBClient, paginateListTables } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
 import { MongoClient } from "mongodb";
-import { ddbClientConfig, kafkaBrokers, mongoUri } from "../../tests/support/env.ts";
+import { ddbClientConfig, kafkaBrokers, mongoUri } from "../lib/env.ts";
 import { DEMO_PREFIX } from "./names.ts";
 
 /** What {@link removeEarlierRuns} deleted, by kind. */

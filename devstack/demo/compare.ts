@@ -5,12 +5,7 @@
  * @module
  */
 import type { Collection } from "mongodb";
-import {
-  mongoTotals,
-  nonZero,
-  type Scenario,
-  storedTotals,
-} from "../../tests/support/orderstats.ts";
+import { mongoTotals, nonZero, type Scenario, storedTotals } from "../lib/scenario.ts";
 import { consumerLag, scrape } from "./metrics.ts";
 import { detail, grouped } from "./report.ts";
 

@@ -16,8 +16,8 @@
 import { join } from "node:path";
 import { EJSON } from "bson";
 import { type Collection, MongoClient } from "mongodb";
-import { ddbEndpoint, kafkaBrokers, mongoUri } from "../../tests/support/env.ts";
-import { type Scenario, stackFlags } from "../../tests/support/orderstats.ts";
+import { ddbEndpoint, kafkaBrokers, mongoUri } from "../lib/env.ts";
+import { type Scenario, stackFlags } from "../lib/scenario.ts";
 import { LOG_DIR, rel, STACK_DIR } from "../lib/paths.ts";
 import { removeEarlierRuns } from "./cleanup.ts";
 import { compareTotals, printComparison, waitForMatch } from "./compare.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Scenario } from "../../tests/support/orderstats.ts";
+import type { Scenario } from "../lib/scenario.ts";
 
 /** What every demo resource name starts with; cleanup.ts removes what matches it. */
 export const DEMO_PREFIX = "demo_";

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Collection, type Document, Long, ObjectId } from "mongodb";
-import { rng } from "../../tests/support/workload.ts";
+import { rng } from "../lib/workload.ts";
 
 /** How many changes of each kind a run of {@link OrderWorkload.apply} made. */
 export interface ChangeCounts {

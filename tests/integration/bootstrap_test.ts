@@ -14,8 +14,8 @@ import {
   scenario,
   stackFlags,
   storedTotals,
-} from "../support/orderstats.ts";
-import { ddbClientConfig, ferretUri } from "../support/env.ts";
+} from "../../devstack/lib/scenario.ts";
+import { ddbClientConfig, ferretUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
 import { timestampParts } from "../../src/sources/change.ts";

@@ -8,8 +8,8 @@ import { Decimal128, Int32, Long, ObjectId } from "bson";
 import { MongoClient } from "mongodb";
 import { decodeOrder } from "../../src/app/order.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
-import { mongoUri } from "../support/env.ts";
-import { readTopic, startRelay, testKafka } from "../support/kafka.ts";
+import { mongoUri } from "../../devstack/lib/env.ts";
+import { readTopic, startRelay, testKafka } from "../../devstack/lib/kafka.ts";
 
 /** Reads `count` messages of `topic` from the start and decodes them. */
 async function consume(topic: string, count: number): Promise<CdcDecoded[]> {

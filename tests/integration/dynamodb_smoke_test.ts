@@ -8,7 +8,12 @@ import {
   TransactWriteItemsCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import { connectOrExplain, ddbClientConfig, ddbEndpoint, uniqueName } from "../support/env.ts";
+import {
+  connectOrExplain,
+  ddbClientConfig,
+  ddbEndpoint,
+  uniqueName,
+} from "../../devstack/lib/env.ts";
 
 Deno.test({
   name: "dynamodb: TransactWriteItems writes two items whose int64 totals read back exactly",

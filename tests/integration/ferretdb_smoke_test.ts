@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Long, MongoClient } from "mongodb";
-import { connectOrExplain, ferretUri, uniqueName } from "../support/env.ts";
+import { connectOrExplain, ferretUri, uniqueName } from "../../devstack/lib/env.ts";
 
 Deno.test("ferretdb: a document inserted directly is found again with its int64 intact", async () => {
   const client = new MongoClient(ferretUri(), {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { connectOrExplain, kafkaBrokers, uniqueName } from "../support/env.ts";
+import { connectOrExplain, kafkaBrokers, uniqueName } from "../../devstack/lib/env.ts";
 
 Deno.test({
   name: "kafka: a fresh topic takes a message and gives it back to a consumer group",

@@ -3,14 +3,19 @@
  * workers sharing one consumer group. Totals must still equal MongoDB's `$group`.
  */
 import assert from "node:assert/strict";
-import { eventually, type LiveWorker, orderstatsOk, stackFlags } from "../support/orderstats.ts";
+import {
+  eventually,
+  type LiveWorker,
+  orderstatsOk,
+  stackFlags,
+} from "../../devstack/lib/scenario.ts";
 import {
   assertConverges,
   LIVE_TEST_OPTIONS,
   relayedScenario,
   startWorker,
 } from "../support/live.ts";
-import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
+import { applyRandomChanges, rng, seedOrders } from "../../devstack/lib/workload.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A killed worker keeps its partitions until its session times out; keep that short here.

@@ -11,9 +11,9 @@ import {
   type Scenario,
   scenario,
   stackFlags,
-} from "../support/orderstats.ts";
+} from "../../devstack/lib/scenario.ts";
 import { assertTotals, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
-import { produce, readTopic, testKafka } from "../support/kafka.ts";
+import { produce, readTopic, testKafka } from "../../devstack/lib/kafka.ts";
 
 /** Bootstraps an empty collection, so live has a handoff row to start from. */
 async function emptyBootstrap(s: Scenario) {

@@ -4,15 +4,15 @@
  * live → DynamoDB; the bar is MongoDB's own `$group` over the collection.
  */
 import assert from "node:assert/strict";
-import { type LiveWorker, orderstatsOk, stackFlags } from "../support/orderstats.ts";
+import { type LiveWorker, orderstatsOk, stackFlags } from "../../devstack/lib/scenario.ts";
 import {
   assertConverges,
   LIVE_TEST_OPTIONS,
   relayedScenario,
   startWorker,
 } from "../support/live.ts";
-import { produce, readTopic, topicSize } from "../support/kafka.ts";
-import { applyRandomChanges, rng, seedOrders } from "../support/workload.ts";
+import { produce, readTopic, topicSize } from "../../devstack/lib/kafka.ts";
+import { applyRandomChanges, rng, seedOrders } from "../../devstack/lib/workload.ts";
 
 Deno.test({
   name:

@@ -5,7 +5,7 @@
  * Needs the proxy and FerretDB running; MONGO_URI points at the proxy.
  */
 import assert from "node:assert/strict";
-import { mongoUri } from "../support/env.ts";
+import { mongoUri } from "../../devstack/lib/env.ts";
 import {
   type ChangeStream,
   type ChangeStreamDocument,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Collection } from "mongodb";
-import { startRelay } from "./kafka.ts";
+import { startRelay } from "../../devstack/lib/kafka.ts";
 import {
   eventually,
   LiveWorker,
@@ -18,7 +18,7 @@ import {
   scenario,
   stackFlags,
   storedTotals,
-} from "./orderstats.ts";
+} from "../../devstack/lib/scenario.ts";
 
 /** Live tests spawn workers and kafkajs clients that outlive single awaits; each test cleans up itself. */
 export const LIVE_TEST_OPTIONS = { sanitizeOps: false, sanitizeResources: false };

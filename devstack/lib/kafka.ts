@@ -1,14 +1,14 @@
 /**
- * Kafka and relay helpers for the live-mode tests: a Debezium stand-in relaying the
- * scenario's change stream, and reading or producing topic messages directly.
+ * Kafka and relay helpers for the live-mode tests and benchmarks: a Debezium stand-in relaying
+ * the scenario's change stream, and reading or producing topic messages directly.
  *
  * @module
  */
 import { Kafka, logLevel, type Message } from "kafkajs";
-import { type RelayOptions, type RelayStats, runRelay } from "../../devstack/debezium/relay.ts";
+import { type RelayOptions, type RelayStats, runRelay } from "../debezium/relay.ts";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import { kafkaBrokers, mongoUri } from "./env.ts";
-import type { Scenario } from "./orderstats.ts";
+import type { Scenario } from "./scenario.ts";
 
 /** A Kafka client for the local stack. */
 export function testKafka(): Kafka {

@@ -1,7 +1,7 @@
 /**
  * Runs orderstats as users do — `deno run main.ts` in a child process — against the
- * local stack, plus the helpers the integration tests share (fresh names, Mongo's own
- * `$group` totals, waiting for convergence).
+ * local stack, plus the helpers the integration tests, benchmarks and demo share (fresh
+ * names, Mongo's own `$group` totals, waiting for convergence).
  *
  * @module
  */

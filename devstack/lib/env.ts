@@ -1,10 +1,11 @@
 /**
- * Endpoints of the local stack for integration tests (ports from the same env variables as
- * devstack/stack.ts: KAFKA_PORT, DDB_PORT, FERRETDB_PORT, MONGO_PORT), plus unique names.
+ * Endpoints of the local stack for tests, benchmarks and the demo (ports from the same env
+ * variables as devstack/stack.ts: KAFKA_PORT, DDB_PORT, FERRETDB_PORT, MONGO_PORT), plus unique
+ * names.
  *
  * @module
  */
-import { HOST, stackPorts } from "../../devstack/config.ts";
+import { HOST, stackPorts } from "../config.ts";
 
 /** Kafka bootstrap brokers, e.g. `["127.0.0.1:9092"]`. */
 export function kafkaBrokers(): string[] {

@@ -1,6 +1,7 @@
 /**
- * Order workloads for the live tests: a seeded random mix of inserts, amount updates,
- * customer reassignments, replacements and deletes, applied through the MongoDB driver.
+ * Order workloads for the live tests, benchmarks and demo: a seeded PRNG and a random mix of
+ * inserts, amount updates, customer reassignments, replacements and deletes, applied through
+ * the MongoDB driver.
  *
  * @module
  */
