@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (README, CI): format/lint/type checks, the local stack, every test.
+# The project's test command (README, CI): format/lint/type checks and JSDoc examples, the local
+# stack, every test.
 # Installs what it needs (deno from npm, the stack's services into .cache/). With CI=true the
 # stack is stopped at the end; otherwise it is left running for the next run.
 set -euo pipefail

@@ -5,11 +5,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Sum } from "./monoid.ts";
+ *
+ * type Order = { customer_id: string; amount: bigint };
  * const p = pipeline<Order, bigint>("order_totals")
  *   .key((o) => o.customer_id)
  *   .value((o) => o.amount)
  *   .aggregate(Sum)
- *   .storeIn(store);
+ *   .storeIn("any store: the runtimes use it, the definition only carries it");
+ * const order: Order = { customer_id: "c1", amount: 250n };
+ * assert.equal(p.keyOf(order), "c1");
+ * assert.equal(p.monoid.combine(p.valueOf(order), 100n), 350n);
  * ```
  *
  * @module
