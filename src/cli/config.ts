@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../util/errors.ts";
 import { type Mode, OPTIONS, type OptionSpec } from "./options.ts";
 import type { CdcFormat } from "../sources/cdc/mod.ts";
+import { defaultLedgerTable } from "../state/dynamodb/tables.ts";
 
 type RawValue = string | boolean | undefined;
 
@@ -30,7 +31,13 @@ export interface Config {
     httpPort: number;
     sessionTimeoutMs: number;
   };
-  ddb: { endpoint?: string; table: string; region: string; dedupTable?: string };
+  ddb: {
+    endpoint?: string;
+    table: string;
+    ledgerTable: string;
+    region: string;
+    dedupTable?: string;
+  };
   bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
   writeConcurrency: number;
   createTopic: boolean;
@@ -60,12 +67,25 @@ export function parseConfig(
     throw new ConfigError("--mode is required (bootstrap, live, setup or totals); see --help");
   }
   const table = get<string>("ddb-table");
-  for (const [flag, name] of [["ddb-table", table], ["ddb-dedup-table", get("ddb-dedup-table")]]) {
+  const ledgerTable = get<string | undefined>("ddb-ledger-table") ?? defaultLedgerTable(table);
+  for (
+    const [flag, name] of [
+      ["ddb-table", table],
+      ["ddb-ledger-table", ledgerTable],
+      ["ddb-dedup-table", get("ddb-dedup-table")],
+    ]
+  ) {
     if (name !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(name as string)) {
       throw new ConfigError(
         `--${flag} must be 3-255 characters of letters, digits, '_', '-' or '.': got "${name}"`,
       );
     }
+  }
+  if (ledgerTable === table) {
+    throw new ConfigError(
+      `--ddb-ledger-table (DDB_LEDGER_TABLE) must differ from --ddb-table (DDB_TABLE): ` +
+        `both are "${table}", and totals need a table of their own`,
+    );
   }
   const endpoint = get<string | undefined>("ddb-endpoint");
   if (endpoint !== undefined && !URL.canParse(endpoint)) {
@@ -100,7 +120,13 @@ export function parseConfig(
         httpPort: get("http-port"),
         sessionTimeoutMs: get("kafka-session-timeout-ms"),
       },
-      ddb: { endpoint, table, region: get("ddb-region"), dedupTable: get("ddb-dedup-table") },
+      ddb: {
+        endpoint,
+        table,
+        ledgerTable,
+        region: get("ddb-region"),
+        dedupTable: get("ddb-dedup-table"),
+      },
       bootstrap: {
         force: get("force"),
         allowNoChangeStreams: get("allow-no-change-streams"),

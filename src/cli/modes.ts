@@ -21,6 +21,7 @@ function store(config: Config): DynamoStore {
   return new DynamoStore({
     client: dynamoClient(config.ddb),
     table: config.ddb.table,
+    ledgerTable: config.ddb.ledgerTable,
     concurrency: config.writeConcurrency,
   });
 }
@@ -29,7 +30,7 @@ function store(config: Config): DynamoStore {
 export async function setup(config: Config): Promise<void> {
   const client = dynamoClient(config.ddb);
   try {
-    for (const table of [config.ddb.table, config.ddb.dedupTable]) {
+    for (const table of [config.ddb.table, config.ddb.ledgerTable, config.ddb.dedupTable]) {
       if (table === undefined) continue;
       const created = await ensureTable(client, table);
       log("info", created ? "table created" : "table exists", { table });
@@ -82,7 +83,10 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
 export async function totals(config: Config): Promise<void> {
   const state = store(config);
   try {
-    for await (const row of state.totals(config.pipeline, config.customer)) {
+    const rows = config.customer === undefined
+      ? state.totals(config.pipeline)
+      : [await state.total(config.pipeline, config.customer)].filter((row) => row !== undefined);
+    for await (const row of rows) {
       console.log(toJson({ customer_id: row.key, total: row.total }));
     }
   } finally {

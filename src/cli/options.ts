@@ -105,7 +105,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     default: "order_totals",
     modes: [],
-    help: "DynamoDB table for totals, the order ledger and the handoff row.",
+    help: "DynamoDB table for the totals (only totals: listing them never reads the ledger).",
+  },
+  {
+    name: "ddb-ledger-table",
+    env: "DDB_LEDGER_TABLE",
+    kind: "string",
+    modes: ["bootstrap", "live", "setup"],
+    help: "DynamoDB table for the per-order ledger and the handoff row. " +
+      "Unset: the --ddb-table name with _ledger appended. Must differ from --ddb-table.",
   },
   {
     name: "ddb-region",

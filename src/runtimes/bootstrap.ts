@@ -71,7 +71,10 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
   const runId = options.runId ?? crypto.randomUUID();
   const started = performance.now();
 
-  const previous = await store.readHandoff(pipeline.name);
+  // A handoff row in the totals table means the old one-table layout: rebuilding is the
+  // way to the current one, under the same rule as any rebuild over live state.
+  const previous = await store.readHandoff(pipeline.name) ??
+    await store.readLegacyHandoff(pipeline.name);
   if (previous?.status === "live" && !options.force) {
     throw new StateConflictError(
       `Refusing to bootstrap pipeline "${pipeline.name}": live mode has applied changes ` +
@@ -84,6 +87,7 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     pipeline: pipeline.name,
     status: "running",
     runId,
+    totalsTable: store.table,
     resumeToken: point && JSON.stringify(point.token),
     clusterTime: point?.clusterTime,
     operationTime: point?.operationTime,
@@ -104,11 +108,18 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     resumeToken: handoff.resumeToken,
   });
 
-  const clearedItems = await store.clearPipeline(pipeline.name, signal);
-  if (clearedItems > 0) log("info", "cleared previous state", { items: clearedItems });
+  const cleared = await store.clearPipeline(pipeline.name, signal);
+  if (cleared.items > 0) log("info", "cleared previous state", { items: cleared.items });
+  if (cleared.legacy > 0) {
+    log("warn", "removed the old one-table layout's ledger from the totals table", {
+      table: store.table,
+      items: cleared.legacy,
+      ledgerTable: store.ledgerTable,
+    });
+  }
 
   const folded = await scanIntoLedger(options, bootstrapVersion(point?.clusterTime));
-  const writer = store.writer(signal);
+  const writer = store.totalsWriter(signal);
   const now = new Date().toISOString();
   for (const [key, total] of folded.totals) {
     await store.putTotal(writer, pipeline.name, { key, total }, now);
@@ -138,7 +149,7 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     documents: folded.documents,
     keys: folded.totals.size,
     badRecords: folded.badRecords,
-    clearedItems,
+    clearedItems: cleared.items,
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
 }
@@ -164,7 +175,7 @@ async function scanIntoLedger<T>(options: BootstrapOptions<T>, version: string) 
   const totals = new Map<string, bigint>();
   const badRecords = new BadRecordFile(options.badRecordsFile);
   const progress = new Progress({ label: "bootstrap scan", total: await source.estimatedCount() });
-  const writer = store.writer(signal);
+  const writer = store.ledgerWriter(signal);
   let documents = 0;
   try {
     // Two cursor batches ahead: the next batch arrives while the writers drain this one.

@@ -19,6 +19,7 @@ Deno.test("parseConfig() applies defaults from the contract", () => {
   assert.equal(c.kafka.consumerGroup, "order_totals_worker");
   assert.equal(c.ddb.endpoint, undefined);
   assert.equal(c.ddb.table, "order_totals");
+  assert.equal(c.ddb.ledgerTable, "order_totals_ledger");
   assert.equal(c.ddb.region, "us-east-1");
   assert.equal(c.ddb.dedupTable, undefined);
 });
@@ -78,4 +79,22 @@ Deno.test("a bad --mongo-uri error never echoes the URI's password", () => {
 
 Deno.test("--help wins over everything else", () => {
   assert.deepEqual(parseConfig(["--help", "--mode=nope"], {}), { help: true });
+});
+
+Deno.test("parseConfig() derives the ledger table from --ddb-table and refuses them equal", () => {
+  assert.equal(config(["--mode=live", "--ddb-table=tot"]).ddb.ledgerTable, "tot_ledger");
+  assert.equal(
+    config(["--mode=live"], { DDB_TABLE: "tot", DDB_LEDGER_TABLE: "led" }).ddb.ledgerTable,
+    "led",
+  );
+  assert.throws(
+    () => parseConfig(["--mode=live", "--ddb-table=same", "--ddb-ledger-table=same"], {}),
+    (error: Error) =>
+      error instanceof ConfigError && /--ddb-ledger-table \(DDB_LEDGER_TABLE\)/.test(error.message),
+  );
+  assert.throws(
+    () => parseConfig(["--mode=live", `--ddb-table=${"t".repeat(250)}`], {}),
+    (error: Error) =>
+      error instanceof ConfigError && /--ddb-ledger-table must be/.test(error.message),
+  );
 });

@@ -6,7 +6,7 @@
  */
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import type { Handoff } from "../../state/dynamodb/items.ts";
-import { OrderstatsError } from "../../util/errors.ts";
+import { ConfigError, OrderstatsError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
 import { sleep } from "../../util/retry.ts";
 
@@ -14,6 +14,20 @@ import { sleep } from "../../util/retry.ts";
 export class HandoffMissingError extends OrderstatsError {
   constructor(message: string) {
     super("HANDOFF_MISSING", message);
+  }
+}
+
+/**
+ * Live adds deltas to the totals bootstrap wrote; adding them to another table would
+ * produce totals without their base.
+ */
+function assertSameTotalsTable(handoff: Handoff, table: string): void {
+  if (handoff.totalsTable !== undefined && handoff.totalsTable !== table) {
+    throw new ConfigError(
+      `--ddb-table (DDB_TABLE) is "${table}", but pipeline "${handoff.pipeline}" was ` +
+        `bootstrapped into totals table "${handoff.totalsTable}": use that table, or ` +
+        "bootstrap again into this one",
+    );
   }
 }
 
@@ -35,6 +49,8 @@ export async function awaitHandoff(options: AwaitHandoffOptions): Promise<Handof
   const deadline = Date.now() + timeoutMs;
   for (let announced = false;; announced = true) {
     const handoff = await store.readHandoff(pipeline);
+    if (handoff === undefined) await store.assertCurrentLayout(pipeline);
+    if (handoff !== undefined) assertSameTotalsTable(handoff, store.table);
     if (handoff?.status === "live") return handoff;
     if (handoff?.status === "complete") {
       const live: Handoff = { ...handoff, status: "live", liveSince: new Date().toISOString() };

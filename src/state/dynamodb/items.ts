@@ -1,7 +1,8 @@
 /**
  * Every DynamoDB item shape orderstats writes (docs/data-model.md describes them).
- * One table, string partition key `pk`; the prefix says what the item is and the
- * pipeline name namespaces it.
+ * Two tables keyed by the string `pk`: the totals table holds only totals (so listing
+ * them never reads the ledger), the ledger table holds the ledger and the handoff row.
+ * The prefix says what the item is and the pipeline name namespaces it.
  *
  * @module
  */
@@ -10,19 +11,22 @@ import { timestampParts } from "../../sources/change.ts";
 
 type Item = Record<string, AttributeValue>;
 
-/** Partition keys. `T#` totals, `L#` ledger entries, `H#` the handoff row. */
+/**
+ * Partition keys. `T#` totals (totals table); `L#` ledger entries and `H#` the handoff
+ * row (ledger table, or the totals table in the old one-table layout).
+ */
 export const keys = {
   total: (pipeline: string, key: string) => `T#${pipeline}#${key}`,
   ledger: (pipeline: string, record: string) => `L#${pipeline}#${record}`,
   handoff: (pipeline: string) => `H#${pipeline}`,
-  /** Prefixes of everything a bootstrap rebuilds. */
-  rebuiltPrefixes: (pipeline: string) => [`T#${pipeline}#`, `L#${pipeline}#`],
 };
 
 /** A key's current total. */
 export interface TotalRow {
   key: string;
   total: bigint;
+  /** ISO-8601 time of the last write (set when read from the table). */
+  updatedAt?: string;
 }
 
 /**
@@ -46,6 +50,11 @@ export interface Handoff {
   pipeline: string;
   status: HandoffStatus;
   runId: string;
+  /**
+   * The totals table the bootstrap wrote; live refuses to add deltas to another one.
+   * Absent in rows written before totals had a table of their own.
+   */
+  totalsTable?: string;
   /** Resume token JSON (`{"_data": …}`); absent when bootstrapped without change streams. */
   resumeToken?: string;
   /** Packed cluster time `t << 32 | i` of the token; absent without change streams. */
@@ -78,7 +87,7 @@ export function totalItem(pipeline: string, row: TotalRow, now: string): Item {
 
 /** Decodes a total item. */
 export function readTotal(item: Item): TotalRow {
-  return { key: item.key.S!, total: BigInt(item.total.N!) };
+  return { key: item.key.S!, total: BigInt(item.total.N!), updatedAt: item.updated_at?.S };
 }
 
 /** Encodes a ledger entry. */
@@ -117,6 +126,7 @@ export function handoffItem(h: Handoff): Item {
     keys: N(h.keys),
     bad_records: N(h.badRecords),
     started_at: S(h.startedAt),
+    ...optional("totals_table", h.totalsTable === undefined ? undefined : S(h.totalsTable)),
     ...optional("resume_token", h.resumeToken === undefined ? undefined : S(h.resumeToken)),
     ...optional("cluster_time", h.clusterTime === undefined ? undefined : N(h.clusterTime)),
     ...optional("cluster_t", parts === undefined ? undefined : N(parts.t)),
@@ -134,6 +144,7 @@ export function readHandoff(item: Item): Handoff {
     pipeline: item.pipeline.S!,
     status: item.status.S as HandoffStatus,
     runId: item.run_id.S!,
+    totalsTable: item.totals_table?.S,
     resumeToken: item.resume_token?.S,
     clusterTime: big("cluster_time"),
     operationTime: big("operation_time"),

@@ -32,7 +32,7 @@ export async function readLedgerEntries(
   for (let i = 0; i < records.length; i += MAX_GET) slices.push(records.slice(i, i + MAX_GET));
   await forEachConcurrently(slices, concurrency, async (slice) => {
     let request: Record<string, KeysAndAttributes> | undefined = {
-      [store.table]: {
+      [store.ledgerTable]: {
         Keys: slice.map((r) => ({ pk: { S: keys.ledger(pipeline, r) } })),
         ConsistentRead: true,
       },
@@ -47,7 +47,7 @@ export async function readLedgerEntries(
           }),
         { isRetriable: isTransientDynamoError, signal },
       );
-      for (const item of out.Responses?.[store.table] ?? []) {
+      for (const item of out.Responses?.[store.ledgerTable] ?? []) {
         const entry = readLedger(pipeline, item);
         found.set(entry.record, entry);
       }
@@ -88,7 +88,7 @@ export async function commitLedger(
   const now = new Date().toISOString();
   const items: TransactWriteItem[] = writes.map(({ previous, next }) => ({
     Put: {
-      TableName: store.table,
+      TableName: store.ledgerTable,
       Item: ledgerItem(pipeline, next),
       ConditionExpression: previous === undefined ? "attribute_not_exists(pk)" : "ver = :old",
       ...(previous === undefined

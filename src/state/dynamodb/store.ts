@@ -1,5 +1,7 @@
 /**
- * The DynamoDB state of one pipeline: totals, the record ledger and the handoff row.
+ * The DynamoDB state of one pipeline: totals in the totals table; the record ledger and
+ * the handoff row in the ledger table. Totals have a table of their own so that listing
+ * them reads only totals: its cost grows with customers, never with orders.
  *
  * @module
  */
@@ -24,6 +26,7 @@ import {
   totalItem,
   type TotalRow,
 } from "./items.ts";
+import { defaultLedgerTable } from "./tables.ts";
 import { OrderstatsError } from "../../util/errors.ts";
 
 /** Thrown when a table orderstats needs does not exist. */
@@ -37,42 +40,110 @@ export class MissingTableError extends OrderstatsError {
   }
 }
 
+/**
+ * Thrown when a pipeline's state is in the old one-table layout (ledger and handoff row
+ * inside the totals table). Nothing is migrated behind the operator's back.
+ */
+export class LegacyLayoutError extends OrderstatsError {
+  constructor(pipeline: string, table: string, ledgerTable: string) {
+    super(
+      "STATE_CONFLICT",
+      `Pipeline "${pipeline}" was written by an older orderstats that kept its ledger in the ` +
+        `totals table "${table}" (its handoff row is there, none is in ledger table ` +
+        `"${ledgerTable}"). To move it: stop the live workers, run --mode=setup (creates ` +
+        `"${ledgerTable}"), then --mode=bootstrap --force, which rebuilds the ledger in ` +
+        `"${ledgerTable}" and deletes the old ledger items from "${table}".`,
+    );
+  }
+}
+
+/** What {@link DynamoStore.clearPipeline} deleted. */
+export interface ClearedItems {
+  /** Items deleted from both tables. */
+  items: number;
+  /** Of those, ledger items and handoff rows the old one-table layout left in the totals table. */
+  legacy: number;
+}
+
+/** One Scan request: filter, projection, where to start and how many items to read. */
+interface ScanQuery {
+  filter: string;
+  values: Record<string, AttributeValue>;
+  projection?: string;
+  start?: Record<string, AttributeValue>;
+  limit?: number;
+}
+
 /** Options for {@link DynamoStore}. */
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
+  /** The totals table (`--ddb-table`). */
   table: string;
+  /** The ledger and handoff table (`--ddb-ledger-table`). @default `<table>_ledger` */
+  ledgerTable?: string;
   /** Parallel write requests. @default 16 */
   concurrency?: number;
 }
 
-/** Reads and writes one table's orderstats items. */
+/** One page of totals and the cursor of the next page (absent on the last page). */
+export interface TotalsPage {
+  rows: TotalRow[];
+  next?: string;
+}
+
+/** Reads and writes one pipeline's orderstats items in the totals and ledger tables. */
 export class DynamoStore {
   readonly client: DynamoDBClient;
   readonly table: string;
+  readonly ledgerTable: string;
   readonly concurrency: number;
 
-  constructor({ client, table, concurrency = 16 }: DynamoStoreOptions) {
+  constructor({ client, table, ledgerTable, concurrency = 16 }: DynamoStoreOptions) {
     this.client = client;
     this.table = table;
+    this.ledgerTable = ledgerTable ?? defaultLedgerTable(table);
     this.concurrency = concurrency;
   }
 
-  /** A batch writer for this table (bootstrap's bulk path). */
-  writer(signal?: AbortSignal): BatchWriter {
-    return new BatchWriter(this.client, this.table, { concurrency: this.concurrency, signal });
+  /** A batch writer for the ledger table (bootstrap's bulk path). */
+  ledgerWriter(signal?: AbortSignal): BatchWriter {
+    return this.#writer(this.ledgerTable, signal);
+  }
+
+  /** A batch writer for the totals table. */
+  totalsWriter(signal?: AbortSignal): BatchWriter {
+    return this.#writer(this.table, signal);
   }
 
   /** The pipeline's handoff row, or undefined before any bootstrap. */
-  async readHandoff(pipeline: string): Promise<Handoff | undefined> {
-    const out = await this.#call(() =>
+  readHandoff(pipeline: string): Promise<Handoff | undefined> {
+    return this.#readHandoffIn(this.ledgerTable, pipeline);
+  }
+
+  /**
+   * A handoff row left in the totals table by the old one-table layout, if any: its
+   * presence means the ledger in the ledger table is not this pipeline's state.
+   */
+  readLegacyHandoff(pipeline: string): Promise<Handoff | undefined> {
+    return this.#readHandoffIn(this.table, pipeline);
+  }
+
+  /** Throws {@link LegacyLayoutError} when the pipeline's state is in the old layout. */
+  async assertCurrentLayout(pipeline: string): Promise<void> {
+    if (await this.readLegacyHandoff(pipeline) !== undefined) {
+      throw new LegacyLayoutError(pipeline, this.table, this.ledgerTable);
+    }
+  }
+
+  async #readHandoffIn(table: string, pipeline: string): Promise<Handoff | undefined> {
+    const out = await this.#call(table, () =>
       this.client.send(
         new GetItemCommand({
-          TableName: this.table,
+          TableName: table,
           Key: { pk: { S: keys.handoff(pipeline) } },
           ConsistentRead: true,
         }),
-      )
-    );
+      ));
     return out.Item === undefined ? undefined : readHandoff(out.Item);
   }
 
@@ -94,10 +165,10 @@ export class DynamoStore {
       values[":live"] = { S: "live" };
     }
     try {
-      await this.#call(() =>
+      await this.#call(this.ledgerTable, () =>
         this.client.send(
           new PutItemCommand({
-            TableName: this.table,
+            TableName: this.ledgerTable,
             Item: handoffItem(handoff),
             ...(conditions.length > 0
               ? {
@@ -107,8 +178,7 @@ export class DynamoStore {
               }
               : {}),
           }),
-        )
-      );
+        ));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -127,76 +197,122 @@ export class DynamoStore {
   }
 
   /**
-   * Deletes every total and ledger item of the pipeline (a re-bootstrap starts clean).
-   * Returns how many items were deleted.
+   * Deletes every total and ledger item of the pipeline (a re-bootstrap starts clean),
+   * and what the old one-table layout left in the totals table (ledger items, handoff
+   * row). Reads every item of both tables: a rebuild's cost grows with orders anyway.
    */
-  async clearPipeline(pipeline: string, signal?: AbortSignal): Promise<number> {
-    const writer = this.writer(signal);
-    const [totals, ledger] = keys.rebuiltPrefixes(pipeline);
+  async clearPipeline(pipeline: string, signal?: AbortSignal): Promise<ClearedItems> {
+    const totals = this.totalsWriter(signal);
+    let legacy = 0;
     for await (
-      const item of this.#scan("begins_with(pk, :t) OR begins_with(pk, :l)", {
-        ":t": { S: totals },
-        ":l": { S: ledger },
-      }, "pk")
+      const item of this.#scan(this.table, {
+        filter: "begins_with(pk, :t) OR begins_with(pk, :l) OR pk = :h",
+        values: {
+          ":t": { S: keys.total(pipeline, "") },
+          ":l": { S: keys.ledger(pipeline, "") },
+          ":h": { S: keys.handoff(pipeline) },
+        },
+        projection: "pk",
+      })
     ) {
-      await writer.add({ DeleteRequest: { Key: { pk: item.pk } } });
+      if (!item.pk.S!.startsWith("T#")) legacy++;
+      await totals.add({ DeleteRequest: { Key: { pk: item.pk } } });
     }
-    await writer.flush();
-    return writer.written;
+    const ledger = this.ledgerWriter(signal);
+    for await (
+      const item of this.#scan(this.ledgerTable, {
+        filter: "begins_with(pk, :l)",
+        values: { ":l": { S: keys.ledger(pipeline, "") } },
+        projection: "pk",
+      })
+    ) {
+      await ledger.add({ DeleteRequest: { Key: { pk: item.pk } } });
+    }
+    await Promise.all([totals.flush(), ledger.flush()]);
+    return { items: totals.written + ledger.written, legacy };
   }
 
-  /** The pipeline's totals: one key's, or all (unordered). */
-  async *totals(pipeline: string, key?: string): AsyncGenerator<TotalRow> {
-    if (key !== undefined) {
-      const out = await this.#call(() =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.table,
-            Key: { pk: { S: keys.total(pipeline, key) } },
-            ConsistentRead: true,
-          }),
-        )
-      );
-      if (out.Item) yield readTotal(out.Item);
-      return;
-    }
-    const prefix = keys.total(pipeline, "");
-    for await (const item of this.#scan("begins_with(pk, :t)", { ":t": { S: prefix } })) {
-      yield readTotal(item);
-    }
+  /** One key's total, read consistently; undefined when the key has none. */
+  async total(pipeline: string, key: string): Promise<TotalRow | undefined> {
+    const out = await this.#call(this.table, () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: keys.total(pipeline, key) } },
+          ConsistentRead: true,
+        }),
+      ));
+    return out.Item === undefined ? undefined : readTotal(out.Item);
   }
 
-  async *#scan(
-    filter: string,
-    values: Record<string, { S: string }>,
-    projection?: string,
-  ) {
+  /** The pipeline's totals, all of them (unordered), read from the totals table only. */
+  async *totals(pipeline: string): AsyncGenerator<TotalRow> {
+    let after: string | undefined;
+    do {
+      const page = await this.totalsPage(pipeline, { limit: 1000, after });
+      yield* page.rows;
+      after = page.next;
+    } while (after !== undefined);
+  }
+
+  /**
+   * Up to `limit` of the pipeline's totals (consistent reads, totals table only), after
+   * the cursor `after` a previous page returned. Pages follow the table's hash order.
+   */
+  async totalsPage(
+    pipeline: string,
+    { limit, after }: { limit: number; after?: string },
+  ): Promise<TotalsPage> {
+    const rows: TotalRow[] = [];
+    let start = after === undefined ? undefined : { pk: { S: after } };
+    do {
+      const page = await this.#scanPage(this.table, {
+        filter: "begins_with(pk, :t)",
+        values: { ":t": { S: keys.total(pipeline, "") } },
+        start,
+        limit: limit - rows.length,
+      });
+      rows.push(...(page.Items ?? []).map(readTotal));
+      start = page.LastEvaluatedKey as { pk: { S: string } } | undefined;
+    } while (start !== undefined && rows.length < limit);
+    return { rows, next: start?.pk.S };
+  }
+
+  #writer(table: string, signal?: AbortSignal): BatchWriter {
+    return new BatchWriter(this.client, table, { concurrency: this.concurrency, signal });
+  }
+
+  async *#scan(table: string, query: ScanQuery) {
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.#call(() =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.table,
-            FilterExpression: filter,
-            ExpressionAttributeValues: values,
-            ProjectionExpression: projection,
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        )
-      );
+      const page = await this.#scanPage(table, { ...query, start });
       yield* page.Items ?? [];
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
   }
 
-  /** Runs a call, turning a missing table into an error that says to run setup. */
-  async #call<T>(fn: () => Promise<T>): Promise<T> {
+  #scanPage(table: string, query: ScanQuery) {
+    return this.#call(table, () =>
+      this.client.send(
+        new ScanCommand({
+          TableName: table,
+          FilterExpression: query.filter,
+          ExpressionAttributeValues: query.values,
+          ProjectionExpression: query.projection,
+          ExclusiveStartKey: query.start,
+          Limit: query.limit,
+          ConsistentRead: true,
+        }),
+      ));
+  }
+
+  /** Runs a call on `table`, turning a missing table into an error that says to run setup. */
+  async #call<T>(table: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof ResourceNotFoundException) {
-        throw new MissingTableError(this.table, { cause: error });
+        throw new MissingTableError(table, { cause: error });
       }
       throw error;
     }

@@ -12,6 +12,14 @@ import {
 } from "@aws-sdk/client-dynamodb";
 
 /**
+ * The ledger table's name when `--ddb-ledger-table` is not set: the totals table's name
+ * with `_ledger` appended (`order_totals` → `order_totals_ledger`).
+ */
+export function defaultLedgerTable(totalsTable: string): string {
+  return `${totalsTable}_ledger`;
+}
+
+/**
  * Creates a table keyed by the string `pk` (on-demand billing) unless it exists, and
  * waits until it is active. Returns whether it was created now.
  */
