@@ -18,9 +18,9 @@ import {
   scenario,
   stackFlags,
   storedTotals,
-} from "../support/orderstats.ts";
+} from "../../devstack/lib/scenario.ts";
 import type { Document } from "mongodb";
-import { ddbClientConfig } from "../support/env.ts";
+import { ddbClientConfig } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { handoffItem, keys, ledgerItem } from "../../src/state/dynamodb/items.ts";
 
