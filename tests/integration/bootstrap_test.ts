@@ -3,7 +3,7 @@
  * the handoff row, re-runs, and the refusals users rely on.
  */
 import assert from "node:assert/strict";
-import { Decimal128, type Document, Double, Int32, Long, ObjectId } from "mongodb";
+import { Decimal128, type Document, Double, Int32, Long, MongoClient, ObjectId } from "mongodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   mongoCollection,
@@ -15,10 +15,12 @@ import {
   stackFlags,
   storedTotals,
 } from "../../devstack/lib/scenario.ts";
-import { ddbClientConfig, ferretUri } from "../../devstack/lib/env.ts";
+import { ddbClientConfig, ferretUri, mongoUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
 import { timestampParts } from "../../src/sources/change.ts";
+import { MongoSnapshotSource } from "../../src/sources/mongo/snapshot.ts";
+import { decodeOrderDocument } from "../../src/app/orderstats.ts";
 
 const CUSTOMERS = 37;
 
@@ -168,4 +170,31 @@ Deno.test("bootstrap against a server without change streams exits 3 unless allo
   const handoff = await readHandoff(s);
   assert.equal(handoff?.status, "complete");
   assert.equal(handoff?.resumeToken, undefined);
+});
+
+Deno.test("the bootstrap scan asks for majority-committed data (read concern majority)", async () => {
+  const s = scenario("majority");
+  await using mongo = await mongoCollection(s);
+  await mongo.orders.insertMany([{ _id: 1 as never, customer_id: "c1", amount: 5 }]);
+  // The driver's command monitoring shows what is sent on the wire to the real endpoint.
+  const client = new MongoClient(mongoUri(), { monitorCommands: true });
+  const finds: Document[] = [];
+  client.on("commandStarted", (event) => {
+    if (event.commandName === "find") finds.push(event.command);
+  });
+  try {
+    await client.connect();
+    const source = new MongoSnapshotSource(
+      client,
+      client.db(s.db).collection(s.collection),
+      decodeOrderDocument,
+    );
+    const scanned = [];
+    for await (const item of source.scan({ batchSize: 10 })) scanned.push(item);
+    assert.equal(scanned.length, 1);
+  } finally {
+    await client.close();
+  }
+  assert.equal(finds.length, 1);
+  assert.equal(finds[0].readConcern?.level, "majority");
 });

@@ -71,13 +71,19 @@ export async function captureResumePoint(
 /**
  * Every document of the collection in `_id` order, with numbers kept as BSON values
  * (int64 and Decimal128 exact). The driver fetches `batchSize` at a time as the caller
- * consumes, which is the backpressure.
+ * consumes, which is the backpressure. Read concern `majority`: a write that a failover
+ * later rolls back is never counted (its change event never reaches Kafka either).
  */
 export async function* scanCollection(
   collection: Collection,
   { batchSize, signal }: { batchSize: number; signal?: AbortSignal },
 ): AsyncGenerator<Document> {
-  const cursor = collection.find({}, { sort: { _id: 1 }, batchSize, promoteValues: false });
+  const cursor = collection.find({}, {
+    sort: { _id: 1 },
+    batchSize,
+    promoteValues: false,
+    readConcern: { level: "majority" },
+  });
   try {
     for await (const doc of cursor) {
       signal?.throwIfAborted();
