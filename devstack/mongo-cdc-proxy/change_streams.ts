@@ -154,7 +154,8 @@ export class ChangeStreams {
         } catch (e) {
           throw new CommandError((e as Error).message, 9, "FailedToParse");
         }
-        return this.#log.positionFor(decoded.time, false);
+        // A high-water mark has not seen events at its own time; an event token has.
+        return this.#log.positionFor(decoded.time, decoded.kind === TOKEN_HIGH_WATER_MARK);
       }
       if (opts.startAtOperationTime instanceof Timestamp) {
         return this.#log.positionFor(fromTimestamp(opts.startAtOperationTime), true);
@@ -186,8 +187,9 @@ export class ChangeStreams {
         if (batch.length >= limit) return { batch, token: doc._id };
       }
     }
-    // Scanned to the end: everything up to the current cluster time has been seen.
-    const hwm = encodeToken(this.#log.clock.current(), TOKEN_HIGH_WATER_MARK, this.#log.lastSeq);
+    // Scanned to the end: everything before the next cluster time has been seen. A new
+    // stream's first token is thus one tick past the last issued time, as in MongoDB.
+    const hwm = encodeToken(this.#log.clock.next(), TOKEN_HIGH_WATER_MARK, this.#log.lastSeq);
     return { batch, token: { _data: hwm } };
   }
 

@@ -2,13 +2,14 @@
  * Logical cluster clock and resume tokens (TEST SUPPORT).
  *
  * Token `_data` (uppercase hex) = `82` + 8 bytes big-endian `(t << 32) | i` like MongoDB's
- * KeyString, then a kind byte and an 8-byte sequence number. An event token sorts before the
- * high-water mark of the same cluster time, which means "everything up to and including t/i".
+ * KeyString, then a kind byte (MongoDB's token types: 0 high-water mark, 128 event) and an
+ * 8-byte sequence number. As in MongoDB, a high-water mark at T means "everything before T
+ * was seen": it sorts before an event at T, and resuming from it includes events at T.
  */
 import { Timestamp } from "bson";
 
-export const TOKEN_EVENT = 0x01;
-export const TOKEN_HIGH_WATER_MARK = 0x02;
+export const TOKEN_HIGH_WATER_MARK = 0x00;
+export const TOKEN_EVENT = 0x80;
 
 export interface ClusterTime {
   t: number;
@@ -42,6 +43,15 @@ export class LogicalClock {
 
   current(): ClusterTime {
     return this.#last;
+  }
+
+  /**
+   * One tick past the last issued time: where MongoDB starts a new change stream
+   * (`getStartTimeForNewStream`). No write has it yet; the next write in the same second
+   * gets exactly it, a later one a later time.
+   */
+  next(): ClusterTime {
+    return { t: this.#last.t, i: this.#last.i + 1 };
   }
 
   tick(): ClusterTime {

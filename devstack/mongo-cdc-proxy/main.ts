@@ -3,6 +3,8 @@
  *
  * A MongoDB wire-protocol proxy in front of FerretDB (no change streams, no replica set) that
  * makes it look like a one-member replica set with change streams to the official driver.
+ * Like MongoDB, a new change stream's first (high-water-mark) token is one tick past the last
+ * issued cluster time, so the next write can get exactly that time (see clock.ts).
  * Limits are listed in README.md beside this file.
  *
  * Usage: scripts/deno.sh run -A devstack/mongo-cdc-proxy/main.ts \

@@ -9,7 +9,7 @@
  *    live mode through CDC, so a change made during the scan is applied either by the
  *    scan, by live, or both — and the ledger makes "both" harmless.
  * 3. Clear the pipeline's old state, so a re-run cannot double count.
- * 4. Scan: every record's ledger entry is written (version "T0/b"); values fold per
+ * 4. Scan: every record's ledger entry is written (version "<T0>/b"); values fold per
  *    key in memory, so memory grows with distinct keys, not with records.
  * 5. Write absolute totals, then the handoff row (status complete) — last, so live never
  *    starts from a half-written state.

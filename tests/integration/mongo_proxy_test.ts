@@ -248,6 +248,47 @@ Deno.test("a high-water-mark token resumes after everything before it", opts, as
   });
 });
 
+Deno.test(
+  "a new stream starts one tick past the last write; the next write can get exactly that time",
+  opts,
+  async () => {
+    await withClient(async (client) => {
+      const coll = client.db(DB).collection(uniqueName("firsttoken"));
+      const session = client.startSession();
+      try {
+        // Other clients of a shared proxy may write in between: try until the case is met.
+        for (let attempt = 0; attempt < 10; attempt++) {
+          await coll.insertOne({ _id: `before-${attempt}` as never }, { session });
+          const last = BigInt(session.operationTime!.toString());
+          const probe = coll.watch([], { maxAwaitTimeMS: 1 });
+          await probe.tryNext();
+          const first = probe.resumeToken;
+          await probe.close();
+          const t0 = tokenTime(first);
+          assert.ok(t0 > last, "the first token is past the last write");
+          await coll.insertOne({ _id: `at-${attempt}` as never }, { session });
+          const written = BigInt(session.operationTime!.toString());
+          assert.ok(written >= t0, "no write is older than a stream's first token");
+          if (t0 !== last + 1n || written !== t0) continue;
+          // The write at exactly T0 is after the token: resuming from it must deliver it.
+          const resumed = coll.watch([], { resumeAfter: first });
+          try {
+            const [e] = await nextEvents(resumed, 1);
+            assert.equal(e.operationType === "insert" ? e.documentKey._id : null, `at-${attempt}`);
+            assert.equal(tokenTime(e._id), t0);
+          } finally {
+            await resumed.close();
+          }
+          return;
+        }
+        assert.fail("no write landed exactly on a new stream's first token time in 10 attempts");
+      } finally {
+        await session.endSession();
+      }
+    });
+  },
+);
+
 Deno.test("startAtOperationTime from session.operationTime includes that write", opts, async () => {
   await withClient(async (client) => {
     const coll = client.db(DB).collection(uniqueName("optime"));

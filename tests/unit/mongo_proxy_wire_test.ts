@@ -15,6 +15,7 @@ import {
 } from "../../devstack/mongo-cdc-proxy/wire.ts";
 import { decodeDecimals, encodeDecimals } from "../../devstack/mongo-cdc-proxy/decimal.ts";
 import {
+  compareTime,
   decodeToken,
   encodeToken,
   LogicalClock,
@@ -105,9 +106,11 @@ Deno.test("tokens carry the cluster time in bytes 1..8 and sort as strings", () 
   const e1 = encodeToken({ t: 1741186978, i: 25 }, TOKEN_EVENT, 3);
   assert.equal(e1.slice(0, 18), "8267C867A200000019");
   assert.equal(e1, e1.toUpperCase());
-  const hwm = encodeToken({ t: 1741186978, i: 25 }, TOKEN_HIGH_WATER_MARK, 3);
+  // As in MongoDB, a high-water mark at T sorts before an event at T: it has not seen it.
+  const e0 = encodeToken({ t: 1741186978, i: 24 }, TOKEN_EVENT, 2);
+  const hwm = encodeToken({ t: 1741186978, i: 25 }, TOKEN_HIGH_WATER_MARK, 2);
   const e2 = encodeToken({ t: 1741186978, i: 26 }, TOKEN_EVENT, 4);
-  assert.ok(e1 < hwm && hwm < e2);
+  assert.ok(e0 < hwm && hwm < e1 && e1 < e2);
   assert.deepEqual(decodeToken(e2), { time: { t: 1741186978, i: 26 }, kind: TOKEN_EVENT, seq: 4 });
   assert.throws(() => decodeToken("nonsense"), TypeError);
 });
@@ -120,6 +123,18 @@ Deno.test("LogicalClock ticks strictly increase within and across seconds", () =
   now += 1000;
   const c = clock.tick();
   assert.deepEqual([a, b, c], [{ t: 1000, i: 2 }, { t: 1000, i: 3 }, { t: 1001, i: 1 }]);
+});
+
+Deno.test("LogicalClock.next() is one tick past the last time: what the next write gets", () => {
+  let now = 1_000_000;
+  const clock = new LogicalClock(() => now);
+  clock.tick();
+  const next = clock.next();
+  assert.deepEqual(next, { t: 1000, i: 3 });
+  assert.deepEqual(clock.tick(), next, "a write in the same second gets exactly next()");
+  const later = clock.next();
+  now += 1000;
+  assert.ok(compareTime(clock.tick(), later) > 0, "a write in a later second gets more");
 });
 
 Deno.test("ChangeLog resumes by time and reports trimmed history", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ResumeTokenError, tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
-import { packTimestamp, timestampParts } from "../../src/sources/change.ts";
-import { bootstrapVersion, changeVersion, isCoveredByHandoff } from "../../src/state/version.ts";
+import { packTimestamp, type Position, timestampParts } from "../../src/sources/change.ts";
+import { bootstrapVersion, judge, parseVersion } from "../../src/state/version.ts";
 
 Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {
   // A token from MongoDB 8.0 (cdc-facts.md): Timestamp(1741186978, 25).
@@ -19,31 +19,22 @@ Deno.test("tokenClusterTime() rejects what is not a KeyString token", () => {
   }
 });
 
-Deno.test("ledger versions order bootstrap, events and raw records", () => {
+Deno.test("judge() covers only changes before the handoff time T0, not those at T0", () => {
+  // A new stream's first token T0 is one tick past the last write: a write can get exactly T0,
+  // and the scan may have read the order before it. Only `< T0` is covered.
   const t0 = packTimestamp(100, 5);
-  const boot = bootstrapVersion(t0);
-  const atT0 = changeVersion({ clusterTime: t0 }, 999n);
-  const after = changeVersion({ clusterTime: packTimestamp(100, 6) }, 0n);
-  const before = changeVersion({ clusterTime: packTimestamp(99, 7) }, 5000n);
-  const raw = changeVersion({}, 3n);
-  assert.ok(before < boot && atT0 < boot && boot < after && after < raw);
-  assert.ok(changeVersion({ clusterTime: t0 }, 9n) < changeVersion({ clusterTime: t0 }, 10n));
-  assert.ok(changeVersion({}, 9n) < changeVersion({}, 10n));
-  assert.ok(bootstrapVersion(undefined) < after);
-  // Wall time (Debezium ≥ 3.4) stands for the end of its second.
+  const boot = parseVersion(bootstrapVersion(t0));
+  const change = (position: Position) => ({ position, partition: 0, offset: 1n });
+  assert.equal(judge(change({ clusterTime: packTimestamp(100, 4) }), boot), "covered");
+  assert.equal(judge(change({ clusterTime: packTimestamp(99, 7) }), boot), "covered");
+  assert.equal(judge(change({ clusterTime: t0 }), boot), "new");
+  assert.equal(judge(change({ clusterTime: packTimestamp(100, 6) }), boot), "new");
+  // Wall time can step back, and no position says nothing: neither is ever covered.
+  assert.equal(judge(change({ wallMs: 1_000 }), boot), "new");
+  assert.equal(judge(change({}), boot), "new");
+  // Bootstrapped without change streams: nothing is covered.
   assert.equal(
-    changeVersion({ wallMs: 100_001 }, 1n),
-    changeVersion({ clusterTime: packTimestamp(100, 0xffffffff) }, 1n),
+    judge(change({ clusterTime: 1n }), parseVersion(bootstrapVersion(undefined))),
+    "new",
   );
-});
-
-Deno.test("isCoveredByHandoff() skips only what certainly precedes the handoff", () => {
-  const t0 = packTimestamp(100, 5);
-  assert.ok(isCoveredByHandoff({ clusterTime: t0 }, t0));
-  assert.ok(isCoveredByHandoff({ clusterTime: packTimestamp(100, 4) }, t0));
-  assert.ok(!isCoveredByHandoff({ clusterTime: packTimestamp(100, 6) }, t0));
-  assert.ok(isCoveredByHandoff({ wallMs: 99_999 }, t0));
-  assert.ok(!isCoveredByHandoff({ wallMs: 100_000 }, t0), "same second may be after T0");
-  assert.ok(!isCoveredByHandoff({}, t0));
-  assert.ok(!isCoveredByHandoff({ clusterTime: 1n }, undefined));
 });

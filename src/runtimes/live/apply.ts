@@ -8,15 +8,23 @@
  *
  * @module
  */
-import type { OrderChange, OrderPatch } from "../../sources/change.ts";
+import type { ClusterTime, OrderChange, OrderPatch } from "../../sources/change.ts";
 import type { LedgerEntry } from "../../state/dynamodb/items.ts";
+import {
+  type ChangeOrigin,
+  formatVersion,
+  judge,
+  type LedgerVersion,
+  parseVersion,
+  versionAfter,
+} from "../../state/version.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import { BadRecordError } from "../../util/errors.ts";
 
-/** A decoded change with its ledger version and where it came from. */
+/** A decoded change with its place in Kafka and a name for messages. */
 export interface VersionedChange {
   change: OrderChange;
-  version: string;
+  origin: ChangeOrigin;
   where: string;
 }
 
@@ -40,26 +48,37 @@ export interface RecordOutcome {
   rejected: { where: string; error: BadRecordError }[];
   /** Changes older than (or equal to) what the ledger already holds. */
   stale: number;
+  /** Changes the bootstrap scan already covers (certainly before the handoff). */
+  covered: number;
 }
 
 /**
- * Applies one record's changes, in Kafka order, on top of its current ledger entry.
+ * Applies one record's changes, in Kafka order, on top of its current ledger entry (none:
+ * the bootstrap at `handoffTime` saw no such record). Which changes count as newer is
+ * `judge()`'s rule (src/state/version.ts).
  */
 export function applyChanges(
   record: string,
   current: LedgerEntry | undefined,
   changes: readonly VersionedChange[],
   codec: ContributionCodec,
+  handoffTime?: ClusterTime,
 ): RecordOutcome {
   let state = current;
-  const outcome: RecordOutcome = { rejected: [], stale: 0 };
-  for (const { change, version, where } of changes) {
-    if (state !== undefined && version <= state.version) {
-      outcome.stale++;
+  let version: LedgerVersion = current === undefined
+    ? { kind: "bootstrap", handoffTime }
+    : parseVersion(current.version);
+  const outcome: RecordOutcome = { rejected: [], stale: 0, covered: 0 };
+  for (const { change, origin, where } of changes) {
+    const verdict = judge(origin, version);
+    if (verdict !== "new") {
+      outcome[verdict]++;
       continue;
     }
+    const next = versionAfter(version, origin);
     try {
-      state = nextEntry(record, state, change, version, where, codec);
+      state = nextEntry(record, state, change, formatVersion(next), where, codec);
+      version = next;
     } catch (error) {
       if (!(error instanceof BadRecordError)) throw error;
       outcome.rejected.push({ where, error });

@@ -20,7 +20,6 @@ import {
   type LedgerWrite,
   readLedgerEntries,
 } from "../../state/dynamodb/ledger.ts";
-import { changeVersion, isCoveredByHandoff } from "../../state/version.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import type { DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
 import { applyChanges, type ContributionCodec, type VersionedChange } from "./apply.ts";
@@ -39,7 +38,7 @@ export interface BatchContext {
   group: Group<bigint>;
   codec: ContributionCodec;
   format: CdcFormat;
-  /** Handoff cluster time T0; changes at or before it are skipped. */
+  /** Handoff cluster time T0; changes certainly before it are covered by the scan. */
   handoffTime?: ClusterTime;
   deadLetters: DeadLetterSink;
   metrics: LiveMetrics;
@@ -78,9 +77,16 @@ export async function applyBatch(
     });
     const writes: LedgerWrite[] = [];
     for (const record of pending) {
-      const outcome = applyChanges(record, current.get(record), byRecord.get(record)!, ctx.codec);
+      const outcome = applyChanges(
+        record,
+        current.get(record),
+        byRecord.get(record)!,
+        ctx.codec,
+        ctx.handoffTime,
+      );
       if (round === 0) {
         ctx.metrics.stale.inc({}, outcome.stale);
+        ctx.metrics.skippedBeforeHandoff.inc({}, outcome.covered);
         for (const { where, error } of outcome.rejected) deadLetter(ctx, origin.get(where)!, error);
       }
       if (outcome.next) writes.push({ previous: current.get(record), next: outcome.next });
@@ -98,14 +104,14 @@ function decode(ctx: BatchContext, message: CdcMessage): VersionedChange | undef
       ctx.metrics.events.inc({ outcome: decoded.reason });
       return undefined;
     }
-    if (isCoveredByHandoff(decoded.position, ctx.handoffTime)) {
-      ctx.metrics.skippedBeforeHandoff.inc();
-      return undefined;
-    }
     ctx.metrics.events.inc({ outcome: decoded.kind });
     return {
       change: decoded,
-      version: changeVersion(decoded.position, BigInt(message.offset)),
+      origin: {
+        position: decoded.position,
+        partition: message.partition,
+        offset: BigInt(message.offset),
+      },
       where: messageWhere(message),
     };
   } catch (error) {

@@ -14,12 +14,12 @@ export class LiveMetrics {
   );
   readonly skippedBeforeHandoff = new Series(
     "orderstats_skipped_before_handoff_total",
-    "Changes at or before the bootstrap handoff (already in the snapshot)",
+    "Changes before the bootstrap handoff time T0 (the snapshot covers them); also in events_total",
     "counter",
   );
   readonly stale = new Series(
     "orderstats_stale_changes_total",
-    "Changes older than the ledger entry (duplicates, replays)",
+    "Changes not newer than the ledger entry (duplicates, replays); also in events_total",
     "counter",
   );
   readonly alreadyApplied = new Series(
