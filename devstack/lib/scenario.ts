@@ -84,13 +84,13 @@ export async function orderstatsOk(args: string[]): Promise<CliResult> {
   return result;
 }
 
-/** A running `--mode=live` worker; its stderr goes to the test output. */
+/** A running `--mode=live` worker (or `--mode=serve` server); its stderr goes to the test output. */
 export class LiveWorker {
   readonly process: Deno.ChildProcess;
   readonly port: number;
-  constructor(args: string[], port: number) {
+  constructor(args: string[], port: number, mode: "live" | "serve" = "live") {
     this.port = port;
-    this.process = command(["--mode=live", `--http-port=${port}`, ...args], "inherit").spawn();
+    this.process = command([`--mode=${mode}`, `--http-port=${port}`, ...args], "inherit").spawn();
   }
 
   /** The worker's Prometheus metrics as `name{labels}` → value. */

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../util/errors.ts";
-import { type Mode, OPTIONS, type OptionSpec } from "./options.ts";
+import { type Mode, MODES, OPTIONS, type OptionSpec } from "./options.ts";
 import type { CdcFormat } from "../sources/cdc/mod.ts";
 import { defaultLedgerTable } from "../state/dynamodb/tables.ts";
 
@@ -30,6 +30,7 @@ export interface Config {
     handoffTimeoutSeconds: number;
     httpPort: number;
     sessionTimeoutMs: number;
+    serveApi: boolean;
   };
   ddb: {
     endpoint?: string;
@@ -64,7 +65,7 @@ export function parseConfig(
   const get = <T>(name: string) => values.get(name) as T;
   const mode = get<Mode | undefined>("mode");
   if (mode === undefined) {
-    throw new ConfigError("--mode is required (bootstrap, live, setup or totals); see --help");
+    throw new ConfigError(`--mode is required (${MODES.join(", ")}); see --help`);
   }
   const table = get<string>("ddb-table");
   const ledgerTable = get<string | undefined>("ddb-ledger-table") ?? defaultLedgerTable(table);
@@ -119,6 +120,7 @@ export function parseConfig(
         handoffTimeoutSeconds: get("handoff-timeout"),
         httpPort: get("http-port"),
         sessionTimeoutMs: get("kafka-session-timeout-ms"),
+        serveApi: get("serve-api"),
       },
       ddb: {
         endpoint,

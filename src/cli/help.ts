@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { OPTIONS } from "./options.ts";
+import { MODES, OPTIONS } from "./options.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
 
 /** The full help text. */
@@ -11,13 +11,15 @@ export function helpText(): string {
   const lines = [
     "orderstats — exact per-customer order totals in DynamoDB from MongoDB + Kafka CDC",
     "",
-    "Usage: orderstats --mode=bootstrap|live|setup|totals [options]",
+    `Usage: orderstats --mode=${MODES.join("|")} [options]`,
     "",
     "  setup      create the DynamoDB table(s) (and with --create-topic the Kafka topic)",
     "  bootstrap  capture a change-stream resume token, scan the collection, write exact",
     "             totals and the order ledger, then the handoff row",
     "  live       consume the CDC topic after the handoff and keep totals exact",
     "  totals     print totals as JSON lines (--customer for one)",
+    "  serve      the read API: GET /v1/totals/{customer}, GET /v1/totals?limit=&cursor=",
+    "             (docs/api.md); live workers serve it too with --serve-api",
     "",
     "Options (flags win over environment variables):",
   ];

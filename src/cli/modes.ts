@@ -12,6 +12,7 @@ import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
 import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
 import { runLive } from "../runtimes/live/run.ts";
+import { runServe } from "../runtimes/serve/run.ts";
 import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
 import { log, toJson } from "../util/log.ts";
@@ -94,6 +95,21 @@ export async function totals(config: Config): Promise<void> {
   }
 }
 
+/** `--mode=serve`: the read API until SIGTERM/SIGINT. */
+export async function serve(config: Config, signal: AbortSignal): Promise<void> {
+  const state = store(config);
+  try {
+    await runServe({
+      reader: state,
+      pipeline: config.pipeline,
+      port: config.live.httpPort,
+      signal,
+    });
+  } finally {
+    state.client.destroy();
+  }
+}
+
 /** `--mode=live`: runs until SIGTERM/SIGINT. */
 export async function live(config: Config, signal: AbortSignal): Promise<void> {
   const state = store(config);
@@ -107,6 +123,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
       format: config.kafka.format,
       dlqTopic: config.kafka.dlqTopic,
       httpPort: config.live.httpPort,
+      serveApi: config.live.serveApi,
       sessionTimeoutMs: config.live.sessionTimeoutMs,
       appliedOffsets: config.ddb.dedupTable === undefined
         ? undefined

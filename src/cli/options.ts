@@ -22,8 +22,8 @@ export interface OptionSpec {
 }
 
 /** What the binary does in one run. */
-export type Mode = "bootstrap" | "live" | "setup" | "totals";
-export const MODES: readonly Mode[] = ["bootstrap", "live", "setup", "totals"];
+export type Mode = "bootstrap" | "live" | "setup" | "totals" | "serve";
+export const MODES: readonly Mode[] = ["bootstrap", "live", "setup", "totals", "serve"];
 
 /** All options, in help order. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -33,7 +33,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     choices: MODES,
     modes: [],
-    help: "What to do: bootstrap, live, setup (create tables/topic) or totals (print totals).",
+    help: "What to do: bootstrap, live, setup (create tables/topic), totals (print totals), " +
+      "or serve (the read API over HTTP).",
   },
   {
     name: "pipeline",
@@ -180,8 +181,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "HTTP_PORT",
     kind: "integer",
     default: "8080",
+    modes: ["live", "serve"],
+    help: "Port for /healthz, /readyz, /metrics (Prometheus) and, in serve mode or with " +
+      "--serve-api, the read API /v1/totals.",
+  },
+  {
+    name: "serve-api",
+    env: "SERVE_API",
+    kind: "boolean",
+    default: "false",
     modes: ["live"],
-    help: "Port for /healthz, /readyz and /metrics (Prometheus).",
+    help: "Also serve the read API (/v1/totals, see docs/api.md) on the live worker's --http-port.",
   },
   {
     name: "force",

@@ -52,12 +52,15 @@ export async function run(
       case "live":
         await modes.live(config, controller.signal);
         break;
+      case "serve":
+        await modes.serve(config, controller.signal);
+        break;
     }
     return 0;
   } catch (error) {
     if (controller.signal.aborted) {
       log("warn", "stopped before finishing", errorFields(error));
-      return config.mode === "live" ? 0 : 6;
+      return config.mode === "live" || config.mode === "serve" ? 0 : 6;
     }
     const code = error instanceof OrderstatsError
       ? error.code

@@ -20,7 +20,8 @@ import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
 import type { ContributionCodec } from "./apply.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
 import { awaitHandoff } from "./handoff.ts";
-import { serveHealth } from "./http.ts";
+import { serveHttp } from "../http.ts";
+import { ApiMetrics, totalsRoutes } from "../serve/api.ts";
 import { LiveMetrics } from "./metrics.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { errorFields, log } from "../../util/log.ts";
@@ -39,6 +40,8 @@ export interface LiveOptions<T> {
   dlqTopic?: string;
   /** Serve /healthz, /readyz, /metrics here. */
   httpPort?: number;
+  /** Also serve the read API (`/v1/totals`) on `httpPort`. */
+  serveApi?: boolean;
   /** Watermarks of applied offsets (`--ddb-dedup-table`), to skip replays cheaply. */
   appliedOffsets?: AppliedOffsets;
   /** Consumer-group session timeout. @default 30000 */
@@ -65,11 +68,17 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   const status = { handoff: false, joined: false, failed: false };
   // The server stops with the worker, whether it stops on the signal or on a failure.
   const httpStop = new AbortController();
-  const http = options.httpPort === undefined ? undefined : serveHealth(options.httpPort, {
-    healthy: () => !status.failed,
-    ready: () => status.handoff && status.joined && !status.failed,
-    metrics: () => metrics.render(),
-  }, AbortSignal.any([signal, httpStop.signal]));
+  const api = options.serveApi ? new ApiMetrics() : undefined;
+  const http = options.httpPort === undefined ? undefined : serveHttp(
+    options.httpPort,
+    {
+      healthy: () => !status.failed,
+      ready: () => status.handoff && status.joined && !status.failed,
+      metrics: () => metrics.render() + (api?.render() ?? ""),
+    },
+    AbortSignal.any([signal, httpStop.signal]),
+    api && totalsRoutes(pipeline.store, pipeline.name, api),
+  );
 
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
