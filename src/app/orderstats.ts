@@ -9,7 +9,8 @@ import type { Document } from "mongodb";
 import { Sum } from "../pipeline/monoid.ts";
 import { type Pipeline, pipeline } from "../pipeline/pipeline.ts";
 import { decodeOrder, type Order, parseAmount, parseCustomerId } from "./order.ts";
-import type { ContributionCodec } from "../runtimes/live/apply.ts";
+import type { ContributionCodec, ContributionReading } from "../runtimes/live/apply.ts";
+import type { OrderPatch } from "../sources/change.ts";
 import { BadRecordError } from "../util/errors.ts";
 
 /** The pipeline definition, for any store. */
@@ -29,24 +30,65 @@ export function decodeOrderDocument(doc: Document, where: string): { id: string;
 
 /**
  * Live mode's view of an order change: which customer it counts for and how much. A
- * partial update may move the order to another customer, change its amount, or both.
+ * partial update may move the order to another customer, change its amount, or both; a
+ * change that leaves either field missing or invalid keeps the other and says why.
  */
 export const orderContribution: ContributionCodec = {
   fromDocument(document, where) {
-    const order = decodeOrder(document, where);
-    return { key: order.customer_id, value: order.amount };
+    return reading(
+      () => parseCustomerId(document.customer_id, where),
+      () => parseAmount(document.amount, where),
+      where,
+    );
   },
   fromPatch(previous, patch, where) {
-    for (const field of ["customer_id", "amount"]) {
-      if (patch.removed.includes(field)) {
-        throw new BadRecordError(where, `update removes ${field}; an order needs one`);
-      }
-    }
-    return {
-      key: patch.customer_id === undefined
-        ? previous.key
-        : parseCustomerId(patch.customer_id, where),
-      value: patch.amount === undefined ? previous.value : parseAmount(patch.amount, where),
-    };
+    return reading(
+      () => patched("customer_id", previous.key, patch, where, parseCustomerId),
+      () => patched("amount", previous.value, patch, where, parseAmount),
+      where,
+    );
   },
 };
+
+/** Reads both fields, keeping each valid one and collecting why the others are not. */
+function reading(
+  key: () => string,
+  value: () => bigint,
+  where: string,
+): ContributionReading {
+  const reasons: string[] = [];
+  const attempt = <T>(field: () => T): T | undefined => {
+    try {
+      return field();
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error;
+      reasons.push(error.reason);
+      return undefined;
+    }
+  };
+  const result: ContributionReading = {};
+  const k = attempt(key);
+  const v = attempt(value);
+  if (k !== undefined) result.key = k;
+  if (v !== undefined) result.value = v;
+  if (reasons.length > 0) result.invalid = new BadRecordError(where, reasons.join("; "));
+  return result;
+}
+
+/** One field after a partial update: removed, set, or the previous (valid) value. */
+function patched<T>(
+  field: "customer_id" | "amount",
+  previous: T | undefined,
+  patch: OrderPatch,
+  where: string,
+  parse: (value: unknown, where: string) => T,
+): T {
+  if (patch.removed.includes(field)) {
+    throw new BadRecordError(where, `update removes ${field}; an order needs one`);
+  }
+  if (patch[field] !== undefined) return parse(patch[field], where);
+  if (previous === undefined) {
+    throw new BadRecordError(where, `${field} is still missing or invalid since an earlier change`);
+  }
+  return previous;
+}

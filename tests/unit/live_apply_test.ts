@@ -86,6 +86,14 @@ Deno.test("applyChanges() applies partial updates on top of the ledger", () => {
   assert.deepEqual(out.next, entry("3", "b", 12n));
 });
 
+/** An entry for an order that exists but contributes nothing: only its valid fields are kept. */
+const invalid = (version: string, fields: { key?: string; value?: bigint }): LedgerEntry => ({
+  record: "n:1",
+  present: true,
+  ...fields,
+  version: entry(version).version,
+});
+
 Deno.test("applyChanges() rejects what it cannot apply and keeps going", () => {
   const out = applyChanges("n:1", undefined, [
     patch("2", { amount: 3 }), // no known state yet
@@ -93,7 +101,9 @@ Deno.test("applyChanges() rejects what it cannot apply and keeps going", () => {
     upsert("4", "a", 4),
     patch("5", {}, ["amount"]), // removes the amount
   ], orderContribution);
-  assert.deepEqual(out.next, entry("4", "a", 4n));
+  // Before, the entry kept `a, 4` after the amount was removed: the removed amount stayed
+  // in the total. An order whose amount is gone contributes nothing from then on.
+  assert.deepEqual(out.next, invalid("5", { key: "a" }));
   assert.deepEqual(out.rejected.map((r) => r.where), ["t[0]@2", "t[0]@3", "t[0]@5"]);
   assert.ok(out.rejected.every((r) => r.error instanceof BadRecordError));
 });
@@ -208,6 +218,47 @@ Deno.test("applyChanges() after a bootstrap: old tombstones replayed, re-inserts
   const out = applyChanges("n:1", scanned, history, orderContribution);
   assert.equal(out.next?.present, true);
   assert.equal(out.next?.value, 7n);
+});
+
+Deno.test("applyChanges() makes an order that a change invalidates contribute nothing", () => {
+  const current = entry("1", "a", 10n);
+  const cases: [VersionedChange, LedgerEntry][] = [
+    [patch("2", {}, ["amount"]), invalid("2", { key: "a" })],
+    [patch("2", { amount: 1.5 }), invalid("2", { key: "a" })],
+    [patch("2", { amount: "10" }), invalid("2", { key: "a" })],
+    [patch("2", {}, ["customer_id"]), invalid("2", { value: 10n })],
+    [patch("2", { customer_id: null }), invalid("2", { value: 10n })],
+    [upsert("2", "a", 1.5), invalid("2", { key: "a" })],
+    [upsert("2", "", 10), invalid("2", { value: 10n })],
+  ];
+  for (const [change, expected] of cases) {
+    const out = applyChanges("n:1", current, [change], orderContribution);
+    assert.deepEqual(out.next, expected, JSON.stringify(change.change));
+    assert.equal(out.rejected.length, 1, "the change is still dead-lettered");
+    const deltas = new Map<string, bigint>();
+    addDeltas(deltas, current, out.next!, Sum);
+    assert.deepEqual(deltas, new Map([["a", -10n]]), "the old contribution is retracted");
+  }
+});
+
+Deno.test("applyChanges() counts an invalid order again once a later change repairs it", () => {
+  const out = applyChanges("n:1", entry("1", "a", 10n), [
+    patch("2", {}, ["customer_id"]),
+    patch("3", { amount: 12 }), // customer still missing: still nothing, still rejected
+    patch("4", { customer_id: "b" }),
+  ], orderContribution);
+  assert.deepEqual(out.next, entry("4", "b", 12n));
+  assert.deepEqual(out.rejected.map((r) => r.where), ["t[0]@2", "t[0]@3"]);
+  assert.match(out.rejected[1].error.reason, /customer_id/);
+  // An older change replayed after the invalidating one stays stale.
+  const stale = applyChanges(
+    "n:1",
+    invalid("2", { key: "a" }),
+    [upsert("1", "a", 10)],
+    orderContribution,
+  );
+  assert.equal(stale.next, undefined);
+  assert.equal(stale.stale, 1);
 });
 
 Deno.test("addDeltas() retracts the old contribution and adds the new one", () => {

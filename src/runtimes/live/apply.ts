@@ -28,16 +28,30 @@ export interface VersionedChange {
   where: string;
 }
 
-/** How a runtime turns change payloads into a contribution `(key, value)`. */
+/**
+ * What an order's fields make of it: the key it counts for and its value, each absent
+ * when the field is missing or invalid. Only an order with both contributes.
+ */
+export interface Contribution {
+  key?: string;
+  value?: bigint;
+}
+
+/** A change's reading of an order: its fields, and why it contributes nothing, if it does not. */
+export interface ContributionReading extends Contribution {
+  invalid?: BadRecordError;
+}
+
+/**
+ * How a runtime turns change payloads into a contribution. A change that makes the order
+ * invalid still sets it: from then on the order contributes nothing, as a bootstrap of the
+ * same document would count nothing.
+ */
 export interface ContributionCodec {
-  /** From a full document; throws {@link BadRecordError}. */
-  fromDocument(document: Record<string, unknown>, where: string): { key: string; value: bigint };
-  /** From the previous contribution and a partial update; throws {@link BadRecordError}. */
-  fromPatch(
-    previous: { key: string; value: bigint },
-    patch: OrderPatch,
-    where: string,
-  ): { key: string; value: bigint };
+  /** From a full document. */
+  fromDocument(document: Record<string, unknown>, where: string): ContributionReading;
+  /** From the previous fields and a partial update. */
+  fromPatch(previous: Contribution, patch: OrderPatch, where: string): ContributionReading;
 }
 
 /** The outcome for one record. */
@@ -55,7 +69,9 @@ export interface RecordOutcome {
 /**
  * Applies one record's changes, in Kafka order, on top of its current ledger entry (none:
  * the bootstrap at `handoffTime` saw no such record). Which changes count as newer is
- * `judge()`'s rule (src/state/version.ts).
+ * `judge()`'s rule (src/state/version.ts). A change that makes the order invalid is
+ * rejected and still applied: the entry keeps only the valid fields, so the order
+ * contributes nothing until a later change repairs it.
  */
 export function applyChanges(
   record: string,
@@ -77,8 +93,13 @@ export function applyChanges(
     }
     const next = versionAfter(version, origin);
     try {
-      state = nextEntry(record, state, change, formatVersion(next), where, codec);
+      const reading = read(state, change, where, codec);
+      const at = formatVersion(next);
+      state = reading === undefined
+        ? { record, present: false, version: at }
+        : { record, present: true, ...fieldsOf(reading), version: at };
       version = next;
+      if (reading?.invalid) outcome.rejected.push({ where, error: reading.invalid });
     } catch (error) {
       if (!(error instanceof BadRecordError)) throw error;
       outcome.rejected.push({ where, error });
@@ -88,20 +109,19 @@ export function applyChanges(
   return outcome;
 }
 
-function nextEntry(
-  record: string,
+/** The order's fields after `change`; undefined when it no longer exists. */
+function read(
   state: LedgerEntry | undefined,
   change: OrderChange,
-  version: string,
   where: string,
   codec: ContributionCodec,
-): LedgerEntry {
+): ContributionReading | undefined {
   switch (change.kind) {
     case "upsert":
-      return { record, present: true, version, ...codec.fromDocument(change.document, where) };
+      return codec.fromDocument(change.document, where);
     case "delete":
-      return { record, present: false, version };
-    case "patch": {
+      return undefined;
+    case "patch":
       if (state?.present !== true) {
         throw new BadRecordError(
           where,
@@ -109,10 +129,23 @@ function nextEntry(
             "seen); use Debezium capture.mode change_streams_update_full",
         );
       }
-      const previous = { key: state.key!, value: state.value! };
-      return { record, present: true, version, ...codec.fromPatch(previous, change.patch, where) };
-    }
+      return codec.fromPatch(fieldsOf(state), change.patch, where);
   }
+}
+
+/** The defined fields of a contribution (an absent field stays absent, not `undefined`). */
+function fieldsOf({ key, value }: Contribution): Contribution {
+  return { ...(key === undefined ? {} : { key }), ...(value === undefined ? {} : { value }) };
+}
+
+/** What an entry adds to the totals, if anything: an existing order with both fields valid. */
+export function contributionOf(
+  entry: LedgerEntry | undefined,
+): { key: string; value: bigint } | undefined {
+  if (entry?.present !== true || entry.key === undefined || entry.value === undefined) {
+    return undefined;
+  }
+  return { key: entry.key, value: entry.value };
 }
 
 /**
@@ -127,6 +160,8 @@ export function addDeltas(
 ): void {
   const add = (key: string, value: bigint) =>
     deltas.set(key, group.combine(deltas.get(key) ?? group.empty, value));
-  if (before?.present) add(before.key!, group.invert(before.value!));
-  if (after.present) add(after.key!, after.value!);
+  const old = contributionOf(before);
+  const now = contributionOf(after);
+  if (old) add(old.key, group.invert(old.value));
+  if (now) add(now.key, now.value);
 }
