@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Double } from "mongodb";
-import { type LiveWorker, orderstatsOk, stackFlags } from "../support/orderstats.ts";
+import { type LiveWorker, orderstatsOk, stackFlags } from "../../devstack/lib/scenario.ts";
 import { assertTotals, LIVE_TEST_OPTIONS, relayedScenario, startWorker } from "../support/live.ts";
 
 Deno.test({
