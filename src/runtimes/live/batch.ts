@@ -2,7 +2,8 @@
  * Applies one batch of CDC messages: decode, drop what the snapshot covers, fold per
  * record, read the ledger, compute new entries and deltas, commit them in atomic
  * transactions, dead-letter what cannot be applied. When it resolves, everything the
- * batch implies is durable and its offsets may be committed.
+ * batch implies is durable and its offsets may be committed; when it rejects, nothing of
+ * it is still running and none of its dead letters is left queued.
  *
  * @module
  */
@@ -16,20 +17,28 @@ import type { ClusterTime } from "../../sources/change.ts";
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import {
   commitLedger,
+  LedgerBusyError,
   LedgerConflictError,
   type LedgerWrite,
   readLedgerEntries,
 } from "../../state/dynamodb/ledger.ts";
 import type { Group } from "../../pipeline/monoid.ts";
-import type { DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
-import { applyChanges, type ContributionCodec, type VersionedChange } from "./apply.ts";
+import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
+import {
+  applyChanges,
+  type ContributionCodec,
+  type RecordOutcome,
+  type VersionedChange,
+} from "./apply.ts";
 import { packChunks } from "./chunks.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
 import { forEachConcurrently } from "../../util/pool.ts";
+import { backoffMs, sleep } from "../../util/retry.ts";
 
-const MAX_CONFLICT_ROUNDS = 10;
+/** Rounds after which a batch whose transactions keep being refused logs a warning. */
+const WARN_EVERY_ROUNDS = 10;
 
 /** What a batch needs besides its messages. */
 export interface BatchContext {
@@ -48,56 +57,98 @@ export interface BatchContext {
   signal?: AbortSignal;
 }
 
-/** Applies a batch; resolves when its effects and dead letters are durable. */
+/** One batch's decoded changes per record, and its dead letters so far. */
+interface BatchState {
+  byRecord: Map<string, VersionedChange[]>;
+  origin: Map<string, CdcMessage>;
+  letters: DeadLetter[];
+}
+
+/**
+ * Applies a batch; resolves when its effects and dead letters are durable.
+ *
+ * Records whose transaction is refused (a ledger entry changed under it, DynamoDB
+ * throttled it, another transaction conflicted) are read again and recomputed in a later
+ * round, after a backoff, for as long as it takes: the worker never gives up on a batch
+ * for those. A record's rejected and stale changes count once, from the round whose
+ * outcome became durable.
+ */
 export async function applyBatch(
   ctx: BatchContext,
   messages: readonly CdcMessage[],
 ): Promise<void> {
-  const byRecord = new Map<string, VersionedChange[]>();
-  const origin = new Map<string, CdcMessage>();
+  const batch: BatchState = { byRecord: new Map(), origin: new Map(), letters: [] };
   for (const message of messages) {
-    const change = decode(ctx, message);
+    const change = decode(ctx, batch, message);
     if (change === undefined) continue;
-    origin.set(change.where, message);
-    const list = byRecord.get(change.change.orderKey) ?? [];
+    batch.origin.set(change.where, message);
+    const list = batch.byRecord.get(change.change.orderKey) ?? [];
     list.push(change);
-    byRecord.set(change.change.orderKey, list);
+    batch.byRecord.set(change.change.orderKey, list);
   }
 
-  let pending = [...byRecord.keys()];
+  let pending = [...batch.byRecord.keys()];
   for (let round = 0; pending.length > 0; round++) {
-    if (round >= MAX_CONFLICT_ROUNDS) {
-      throw new Error(
-        `Ledger entries kept changing under ${pending.length} records; is another writer running?`,
-      );
-    }
-    const current = await readLedgerEntries(ctx.store, ctx.pipeline, pending, {
-      concurrency: ctx.concurrency,
-      signal: ctx.signal,
-    });
-    const writes: LedgerWrite[] = [];
-    for (const record of pending) {
-      const outcome = applyChanges(
-        record,
-        current.get(record),
-        byRecord.get(record)!,
-        ctx.codec,
-        ctx.handoffTime,
-      );
-      if (round === 0) {
-        ctx.metrics.stale.inc({}, outcome.stale);
-        ctx.metrics.skippedBeforeHandoff.inc({}, outcome.covered);
-        for (const { where, error } of outcome.rejected) deadLetter(ctx, origin.get(where)!, error);
-      }
-      if (outcome.next) writes.push({ previous: current.get(record), next: outcome.next });
-    }
-    pending = await commitChunks(ctx, writes);
-    if (pending.length > 0) ctx.metrics.conflicts.inc({}, 1);
+    if (round > 0) await backOff(ctx, round, pending.length);
+    pending = await applyRound(ctx, batch, pending);
   }
-  await ctx.deadLetters.flush();
+  await ctx.deadLetters.send(batch.letters);
+  ctx.metrics.deadLettered.inc({}, batch.letters.length);
 }
 
-function decode(ctx: BatchContext, message: CdcMessage): VersionedChange | undefined {
+/** Reads, recomputes and commits `records`; returns those to try again. */
+async function applyRound(
+  ctx: BatchContext,
+  batch: BatchState,
+  records: readonly string[],
+): Promise<string[]> {
+  const current = await readLedgerEntries(ctx.store, ctx.pipeline, records, {
+    concurrency: ctx.concurrency,
+    signal: ctx.signal,
+  });
+  const writes: LedgerWrite[] = [];
+  const written = new Map<string, RecordOutcome>();
+  for (const record of records) {
+    const outcome = applyChanges(
+      record,
+      current.get(record),
+      batch.byRecord.get(record)!,
+      ctx.codec,
+      ctx.handoffTime,
+    );
+    if (outcome.next === undefined) settle(ctx, batch, outcome);
+    else {
+      writes.push({ previous: current.get(record), next: outcome.next });
+      written.set(record, outcome);
+    }
+  }
+  const again = await commitChunks(ctx, writes);
+  for (const [record, outcome] of written) if (!again.has(record)) settle(ctx, batch, outcome);
+  return [...again];
+}
+
+/** Counts a record's durable outcome: stale changes, and rejected ones as dead letters. */
+function settle(ctx: BatchContext, batch: BatchState, outcome: RecordOutcome): void {
+  ctx.metrics.stale.inc({}, outcome.stale);
+  ctx.metrics.skippedBeforeHandoff.inc({}, outcome.covered);
+  for (const { where, error } of outcome.rejected) {
+    deadLetter(batch, batch.origin.get(where)!, error);
+  }
+}
+
+async function backOff(ctx: BatchContext, round: number, records: number): Promise<void> {
+  if (round % WARN_EVERY_ROUNDS === 0) {
+    log("warn", "ledger transactions keep being refused; retrying", { round, records });
+  }
+  await ctx.heartbeat();
+  await sleep(backoffMs(Math.min(round, 10), 100, 5_000), ctx.signal);
+}
+
+function decode(
+  ctx: BatchContext,
+  batch: BatchState,
+  message: CdcMessage,
+): VersionedChange | undefined {
   try {
     const decoded = decodeCdcMessage(message, { format: ctx.format });
     if (decoded.kind === "skip") {
@@ -116,29 +167,33 @@ function decode(ctx: BatchContext, message: CdcMessage): VersionedChange | undef
     };
   } catch (error) {
     if (!(error instanceof BadRecordError)) throw error;
-    deadLetter(ctx, message, error);
+    deadLetter(batch, message, error);
     return undefined;
   }
 }
 
-function deadLetter(ctx: BatchContext, message: CdcMessage, error: BadRecordError): void {
-  ctx.metrics.deadLettered.inc();
+function deadLetter(batch: BatchState, message: CdcMessage, error: BadRecordError): void {
   log("warn", "dead-lettering message", { where: error.where, reason: error.reason });
-  ctx.deadLetters.add(message, error.reason);
+  batch.letters.push({ message, reason: error.reason });
 }
 
-/** Commits chunks with bounded concurrency; returns records whose chunk conflicted. */
-async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<string[]> {
+/**
+ * Commits chunks with bounded concurrency; returns the records of chunks DynamoDB refused
+ * for now. Another failure rejects once every chunk in flight has settled.
+ */
+async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<Set<string>> {
   const chunks = packChunks(writes, ctx.group);
-  const conflicted: string[] = [];
+  const refused = new Set<string>();
   await forEachConcurrently(chunks, ctx.concurrency, async (chunk) => {
     try {
       await commitLedger(ctx.store, ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
     } catch (error) {
-      if (!(error instanceof LedgerConflictError)) throw error;
-      conflicted.push(...chunk.writes.map((w) => w.next.record));
+      if (error instanceof LedgerConflictError) ctx.metrics.conflicts.inc();
+      else if (error instanceof LedgerBusyError) ctx.metrics.busy.inc({ reason: error.reason });
+      else throw error;
+      for (const write of chunk.writes) refused.add(write.next.record);
     }
     await ctx.heartbeat();
   });
-  return conflicted;
+  return refused;
 }

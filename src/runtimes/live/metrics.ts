@@ -37,6 +37,12 @@ export class LiveMetrics {
     "Transactions retried because a ledger entry changed under them",
     "counter",
   );
+  readonly busy = new Series(
+    "orderstats_ledger_busy_total",
+    "Transactions DynamoDB kept refusing through their retries (throttled, or in conflict " +
+      "with another transaction), put back for a later round, by reason",
+    "counter",
+  );
   readonly lag = new Series(
     "orderstats_consumer_lag",
     "Messages between the last processed offset and the partition's high watermark",
@@ -55,6 +61,7 @@ export class LiveMetrics {
       stale: this.stale.total(),
       alreadyApplied: this.alreadyApplied.total(),
       deadLettered: this.deadLettered.total(),
+      busy: this.busy.total(),
       lag: this.lag.total(),
     };
   }
@@ -68,6 +75,7 @@ export class LiveMetrics {
       this.alreadyApplied,
       this.deadLettered,
       this.conflicts,
+      this.busy,
       this.lag,
       this.batchSeconds,
     ]);

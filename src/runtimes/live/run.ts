@@ -137,6 +137,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       deadLetters,
       metrics,
       concurrency: options.concurrency,
+      signal,
     };
     await consumer.run({
       autoCommit: false,

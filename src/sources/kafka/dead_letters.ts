@@ -9,38 +9,41 @@ import type { Producer } from "kafkajs";
 import type { CdcMessage } from "../cdc/mod.ts";
 import { log } from "../../util/log.ts";
 
+/** A message that could not be applied, and why. */
+export interface DeadLetter {
+  message: CdcMessage;
+  reason: string;
+}
+
 /** Receives messages that could not be applied. */
 export interface DeadLetterSink {
-  /** Queues one message with the reason. */
-  add(message: CdcMessage, reason: string): void;
-  /** Makes everything queued durable (before offsets are committed). */
-  flush(): Promise<void>;
+  /**
+   * Makes one batch's dead letters durable (before its offsets are committed). Nothing is
+   * queued between calls, so a batch that fails before sending leaves nothing behind.
+   */
+  send(letters: readonly DeadLetter[]): Promise<void>;
 }
 
 /** Dead letters to a Kafka topic, sent with acks from all replicas. */
 export class KafkaDeadLetters implements DeadLetterSink {
-  #pending: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];
-
   constructor(private readonly producer: Producer, readonly topic: string) {}
 
-  add(message: CdcMessage, reason: string): void {
-    this.#pending.push({
-      key: message.key && Buffer.from(message.key),
-      value: message.value && Buffer.from(message.value),
-      headers: {
-        "orderstats.source.topic": message.topic,
-        "orderstats.source.partition": String(message.partition),
-        "orderstats.source.offset": String(message.offset),
-        "orderstats.reason": reason,
-      },
+  async send(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: letters.map(({ message, reason }) => ({
+        key: message.key && Buffer.from(message.key),
+        value: message.value && Buffer.from(message.value),
+        headers: {
+          "orderstats.source.topic": message.topic,
+          "orderstats.source.partition": String(message.partition),
+          "orderstats.source.offset": String(message.offset),
+          "orderstats.reason": reason,
+        },
+      })),
     });
-  }
-
-  async flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const messages = this.#pending;
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
-    this.#pending = [];
   }
 }
 
@@ -48,18 +51,17 @@ export class KafkaDeadLetters implements DeadLetterSink {
 export class LoggedDeadLetters implements DeadLetterSink {
   readonly #decoder = new TextDecoder();
 
-  add(message: CdcMessage, reason: string): void {
-    log("error", "dead letter", {
-      topic: message.topic,
-      partition: message.partition,
-      offset: String(message.offset),
-      reason,
-      key: message.key && this.#decoder.decode(message.key),
-      value: message.value && this.#decoder.decode(message.value),
-    });
-  }
-
-  flush(): Promise<void> {
+  send(letters: readonly DeadLetter[]): Promise<void> {
+    for (const { message, reason } of letters) {
+      log("error", "dead letter", {
+        topic: message.topic,
+        partition: message.partition,
+        offset: String(message.offset),
+        reason,
+        key: message.key && this.#decoder.decode(message.key),
+        value: message.value && this.#decoder.decode(message.value),
+      });
+    }
     return Promise.resolve();
   }
 }

@@ -73,10 +73,26 @@ export class LedgerConflictError extends Error {
 }
 
 /**
+ * Thrown when DynamoDB kept refusing a transaction through every retry for a reason that
+ * passes with time: throttling, or a conflict with another transaction. Nothing of it was
+ * written; the caller may try again later.
+ */
+export class LedgerBusyError extends Error {
+  /** The cancellation reason or exception name, e.g. `ThrottlingError`. */
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`DynamoDB refused a ledger transaction through every retry: ${reason}`, options);
+    this.name = "LedgerBusyError";
+    this.reason = reason;
+  }
+}
+
+/**
  * Writes ledger entries and the total deltas they imply in one transaction: either all
  * of it becomes durable or none. Each ledger write is conditional on the entry read
  * before, so a concurrent writer makes this throw {@link LedgerConflictError} instead of
- * double counting.
+ * double counting. Throttling and transaction conflicts are retried a bounded number of
+ * times, then thrown as {@link LedgerBusyError}.
  */
 export async function commitLedger(
   store: DynamoStore,
@@ -127,6 +143,8 @@ export async function commitLedger(
     );
   } catch (error) {
     if (isConditionFailure(error)) throw new LedgerConflictError({ cause: error });
+    const busy = busyReason(error);
+    if (busy !== undefined) throw new LedgerBusyError(busy, { cause: error });
     throw error;
   }
 }
@@ -140,12 +158,33 @@ function isConditionFailure(error: unknown): boolean {
   return reasons(error).includes("ConditionalCheckFailed");
 }
 
-/** Conflicts with another transaction and throttling cancel a transaction but may pass next time. */
+/** Cancellation reasons that pass with time. */
+const BUSY_REASONS = new Set([
+  "TransactionConflict",
+  "ThrottlingError",
+  "ProvisionedThroughputExceeded",
+]);
+/** Exceptions that say the same about the whole request. */
+const BUSY_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "TransactionConflictException",
+]);
+
+/**
+ * Why DynamoDB refused a transaction, when the refusal passes with time (throttling, a
+ * conflict with another transaction); undefined for anything else. A cancellation counts
+ * only when every item's reason is `None` or one of those.
+ */
+function busyReason(error: unknown): string | undefined {
+  const codes = reasons(error).filter((code) => code !== "None");
+  if (codes.length > 0) return codes.every((c) => BUSY_REASONS.has(c)) ? codes[0] : undefined;
+  return error instanceof Error && BUSY_ERRORS.has(error.name) ? error.name : undefined;
+}
+
+/** Refusals that pass with time, and transient service and network errors, are retried. */
 function isTransientTransactionError(error: unknown): boolean {
-  const codes = reasons(error);
-  if (codes.length > 0) {
-    return !codes.includes("ConditionalCheckFailed") &&
-      codes.some((c) => c === "TransactionConflict" || c === "ThrottlingError");
-  }
-  return isTransientDynamoError(error);
+  if (busyReason(error) !== undefined) return true;
+  return reasons(error).length === 0 && isTransientDynamoError(error);
 }

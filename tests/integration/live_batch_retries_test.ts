@@ -1,0 +1,207 @@
+/**
+ * `applyBatch()` when DynamoDB throttles or conflicts: the worker keeps going, rejected
+ * changes are dead-lettered whichever round rejects them, and a failed batch leaves
+ * nothing running or queued behind it.
+ *
+ * DynamoDB Local never throttles and never cancels a transaction for a conflict with
+ * another transaction, so those faults are injected: a middleware on a real SDK client
+ * (talking to DynamoDB Local for everything else) throws the SDK's own exception classes
+ * in place of chosen TransactWriteItems calls. Condition failures are real: another
+ * writer changes the ledger in DynamoDB Local.
+ */
+import assert from "node:assert/strict";
+import {
+  DynamoDBClient,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import type { Producer } from "kafkajs";
+import { applyBatch, type BatchContext } from "../../src/runtimes/live/batch.ts";
+import { LiveMetrics } from "../../src/runtimes/live/metrics.ts";
+import { orderContribution } from "../../src/app/orderstats.ts";
+import { Sum } from "../../src/pipeline/monoid.ts";
+import { DynamoStore } from "../../src/state/dynamodb/store.ts";
+import { ensureTable } from "../../src/state/dynamodb/tables.ts";
+import { KafkaDeadLetters } from "../../src/sources/kafka/dead_letters.ts";
+import type { CdcMessage } from "../../src/sources/cdc/mod.ts";
+import { ddbClientConfig, uniqueName } from "../../devstack/lib/env.ts";
+import { testKafka, topicSize } from "../../devstack/lib/kafka.ts";
+
+const PIPELINE = "order_totals";
+const encode = (text: string) => new TextEncoder().encode(text);
+
+/** Decides, per TransactWriteItems call (numbered from 0), whether to throw instead. */
+type Fault = (call: number) => Promise<Error | undefined> | Error | undefined;
+
+/** A real client for DynamoDB Local whose TransactWriteItems calls pass through `fault`. */
+class FaultyDynamo implements Disposable {
+  readonly client = new DynamoDBClient(ddbClientConfig());
+  fault: Fault = () => undefined;
+  /** Extra latency per transaction, so several are in flight together. */
+  delayMs = 0;
+  calls = 0;
+  inFlight = 0;
+
+  constructor() {
+    this.client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName !== "TransactWriteItemsCommand") return next(args);
+      const call = this.calls++;
+      this.inFlight++;
+      try {
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        const error = await this.fault(call);
+        if (error) throw error;
+        return await next(args);
+      } finally {
+        this.inFlight--;
+      }
+    }, { step: "initialize", name: "injectTransactionFaults" });
+  }
+
+  [Symbol.dispose]() {
+    this.client.destroy();
+  }
+}
+
+function canceled(...codes: string[]): TransactionCanceledException {
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${
+      codes.join(", ")
+    }]`,
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+/** A Debezium 2.x event for order `id` at cluster time `(t, ord)`. */
+function event(offset: number, id: number, t: number, body: Record<string, unknown>): CdcMessage {
+  return {
+    topic: "orders.cdc",
+    partition: 0,
+    offset: String(offset),
+    key: encode(JSON.stringify({ id: String(id) })),
+    value: encode(JSON.stringify({
+      ...body,
+      source: { version: "2.7.0.Final", ts_ms: t * 1000, ord: 1 },
+    })),
+  };
+}
+const insert = (offset: number, id: number, t: number, customer: string, amount: number) =>
+  event(offset, id, t, {
+    op: "c",
+    after: JSON.stringify({ _id: id, customer_id: customer, amount }),
+  });
+const remove = (offset: number, id: number, t: number) => event(offset, id, t, { op: "d" });
+const setAmount = (offset: number, id: number, t: number, amount: number) =>
+  event(offset, id, t, {
+    op: "u",
+    updateDescription: { updatedFields: JSON.stringify({ amount }), removedFields: [] },
+  });
+
+interface Harness extends AsyncDisposable {
+  dynamo: FaultyDynamo;
+  store: DynamoStore;
+  ctx: BatchContext;
+  /** Another worker on the same table, through a client without injected faults. */
+  other: BatchContext;
+  dlq: string;
+}
+
+async function harness(prefix: string): Promise<Harness> {
+  const dynamo = new FaultyDynamo();
+  const table = uniqueName(prefix);
+  const store = new DynamoStore({ client: dynamo.client, table });
+  for (const name of [store.table, store.ledgerTable]) await ensureTable(dynamo.client, name);
+  const otherStore = new DynamoStore({ client: new DynamoDBClient(ddbClientConfig()), table });
+  const dlq = uniqueName(`${prefix}-dlq`);
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: dlq, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer: Producer = kafka.producer();
+  await producer.connect();
+  const ctx: BatchContext = {
+    pipeline: PIPELINE,
+    store,
+    group: Sum,
+    codec: orderContribution,
+    format: "debezium",
+    deadLetters: new KafkaDeadLetters(producer, dlq),
+    metrics: new LiveMetrics(),
+    concurrency: 4,
+    heartbeat: () => Promise.resolve(),
+  };
+  return {
+    dynamo,
+    store,
+    dlq,
+    ctx,
+    other: { ...ctx, store: otherStore, metrics: new LiveMetrics() },
+    async [Symbol.asyncDispose]() {
+      await producer.disconnect();
+      otherStore.client.destroy();
+      dynamo[Symbol.dispose]();
+    },
+  };
+}
+
+async function totals(store: DynamoStore): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for await (const row of store.totals(PIPELINE)) if (row.total !== 0n) out.set(row.key, row.total);
+  return out;
+}
+
+for (const code of ["ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"]) {
+  Deno.test(`applyBatch() outlasts transactions cancelled for ${code} beyond their retries`, async () => {
+    await using h = await harness("busy");
+    // More refusals in a row than one commit retries (8 attempts): the batch must go on.
+    h.dynamo.fault = (call) => call < 10 ? canceled(code) : undefined;
+    await applyBatch(h.ctx, [insert(0, 1, 100, "a", 5), insert(1, 2, 100, "b", 7)]);
+    assert.deepEqual(await totals(h.store), new Map([["a", 5n], ["b", 7n]]));
+    assert.ok(h.dynamo.calls > 10);
+    assert.ok(h.ctx.metrics.busy.total() >= 1, "the refused rounds are counted");
+  });
+}
+
+Deno.test("applyBatch() dead-letters a change rejected in a later round", async () => {
+  await using h = await harness("round");
+  await applyBatch(h.ctx, [insert(0, 1, 100, "a", 10)]);
+  // While the next batch is between reading and writing order 1, another worker (say, a
+  // zombie after a rebalance) applies its delete: newer than what the batch read, older than
+  // the batch's update.
+  h.dynamo.fault = async (call) => {
+    if (call === 1) await applyBatch(h.other, [remove(3, 1, 200)]);
+    return undefined;
+  };
+  // The update of order 1 applies to what round 0 read, conflicts, and in round 1 meets a
+  // deleted order: a partial update of nothing, which must be dead-lettered.
+  await applyBatch(h.ctx, [setAmount(5, 1, 300, 12)]);
+  assert.equal(h.ctx.metrics.conflicts.total(), 1, "round 0 conflicted");
+  assert.equal(h.ctx.metrics.deadLettered.total(), 1);
+  assert.equal(await topicSize(h.dlq), 1);
+  assert.deepEqual(await totals(h.store), new Map());
+});
+
+Deno.test("a failed batch leaves no transaction running and no dead letter for the next", async () => {
+  await using h = await harness("failed");
+  const orders = Array.from({ length: 600 }, (_, i) => insert(i, i, 100, `c${i}`, 1));
+  const bad = { ...insert(600, 600, 100, "x", 1), value: encode("not json") };
+  h.dynamo.delayMs = 200;
+  h.dynamo.fault = (call) =>
+    call === 1 ? new ResourceNotFoundException({ message: "injected", $metadata: {} }) : undefined;
+  await assert.rejects(applyBatch(h.ctx, [...orders, bad]));
+  assert.equal(h.dynamo.inFlight, 0, "transactions still running after the batch failed");
+  const calls = h.dynamo.calls;
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(h.dynamo.calls, calls, "transactions started after the batch failed");
+
+  // The next batch (the consumer replays the failed one) sends only its own dead letters.
+  h.dynamo.delayMs = 0;
+  h.dynamo.fault = () => undefined;
+  await applyBatch(h.ctx, [insert(700, 700, 100, "y", 3)]);
+  assert.equal(await topicSize(h.dlq), 0, "the failed batch's dead letter leaked into the next");
+  await applyBatch(h.ctx, [...orders, bad]);
+  assert.equal(await topicSize(h.dlq), 1);
+  assert.equal((await totals(h.store)).size, 601);
+});
