@@ -10,7 +10,8 @@ export const EXIT_CODES = {
   1: "unexpected failure (see the last log line)",
   2: "bad flags or environment (one line on stderr says which)",
   3: "MongoDB has no change streams (bootstrap; see --allow-no-change-streams)",
-  4: "handoff row missing or not complete (live), or bootstrap refused over live state",
+  4: "handoff row missing or not complete (live), or bootstrap refused over live state " +
+    "or another bootstrap's claim",
   5: "a service (MongoDB, Kafka, DynamoDB) is unreachable",
   6: "interrupted (SIGTERM/SIGINT) before a bootstrap or setup finished: run it again",
 } as const;

@@ -3,16 +3,18 @@
  * state plus a handoff row that tells live mode where the snapshot's history ends.
  *
  * Order of work, and why:
- * 1. Refuse when a live worker has advanced the state (unless forced): rebuilding under
- *    it would lose its work.
- * 2. Capture the change-stream position T0 before scanning: anything after T0 reaches
+ * 1. Capture the change-stream position T0 before scanning: anything after T0 reaches
  *    live mode through CDC, so a change made during the scan is applied either by the
  *    scan, by live, or both — and the ledger makes "both" harmless.
+ * 2. Claim the pipeline (the first write; see `claim.ts`): refused while another
+ *    bootstrap holds it, and over state a live worker advanced unless forced. Every
+ *    later write stops the moment the claim is lost.
  * 3. Clear the pipeline's old state, so a re-run cannot double count.
  * 4. Scan: every record's ledger entry is written (version "<T0>/b"); values fold per
  *    key in memory, so memory grows with distinct keys, not with records.
- * 5. Write absolute totals, then the handoff row (status complete) — last, so live never
- *    starts from a half-written state.
+ * 5. Write absolute totals, then the handoff row (status complete, conditional on the
+ *    claim) — last, so live never starts from a half-written state. A run that fails
+ *    marks the row `failed`, so the next run may claim it at once.
  *
  * @module
  */
@@ -24,17 +26,12 @@ import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
 import { timestampParts } from "../sources/change.ts";
 import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
-import { OrderstatsError } from "../util/errors.ts";
+import { BootstrapClaim, StateConflictError } from "./claim.ts";
 import { Progress } from "../util/progress.ts";
 import { readAhead } from "../util/read_ahead.ts";
-import { log } from "../util/log.ts";
+import { errorFields, log } from "../util/log.ts";
 
-/** A bootstrap refused to run, or lost its handoff row to another run. */
-export class StateConflictError extends OrderstatsError {
-  constructor(message: string) {
-    super("STATE_CONFLICT", message);
-  }
-}
+export { StateConflictError };
 
 /** Options for {@link runBootstrap}. */
 export interface BootstrapOptions<T> {
@@ -44,6 +41,8 @@ export interface BootstrapOptions<T> {
   badRecordsFile: string;
   /** Rebuild even over state a live worker advanced. */
   force?: boolean;
+  /** Lease of the bootstrap's claim on the pipeline (see `claim.ts`). @default 30 s */
+  leaseMs?: number;
   /** Bootstrap without a change-stream position when the server has none. */
   allowNoChangeStreams?: boolean;
   signal?: AbortSignal;
@@ -66,27 +65,23 @@ export interface BootstrapSummary {
 
 /** Runs a bootstrap to completion; see the module comment for the steps. */
 export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<BootstrapSummary> {
-  const { pipeline, source, signal } = options;
+  const { pipeline, source } = options;
   const store = pipeline.store;
-  const runId = options.runId ?? crypto.randomUUID();
   const started = performance.now();
-
   // A handoff row in the totals table means the old one-table layout: rebuilding is the
   // way to the current one, under the same rule as any rebuild over live state.
-  const previous = await store.readHandoff(pipeline.name) ??
-    await store.readLegacyHandoff(pipeline.name);
-  if (previous?.status === "live" && !options.force) {
+  const legacy = await store.readLegacyHandoff(pipeline.name);
+  if (legacy?.status === "live" && !options.force) {
     throw new StateConflictError(
       `Refusing to bootstrap pipeline "${pipeline.name}": live mode has applied changes ` +
-        `since ${previous.liveSince}. Stop the live workers and pass --force to rebuild.`,
+        `since ${legacy.liveSince}. Stop the live workers and pass --force to rebuild.`,
     );
   }
-
   const point = await capturePoint(source, options.allowNoChangeStreams ?? false);
   const handoff: Handoff = {
     pipeline: pipeline.name,
     status: "running",
-    runId,
+    runId: options.runId ?? crypto.randomUUID(),
     totalsTable: store.table,
     resumeToken: point && JSON.stringify(point.token),
     clusterTime: point?.clusterTime,
@@ -96,62 +91,87 @@ export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<Boo
     badRecords: 0,
     startedAt: new Date().toISOString(),
   };
-  if (!await store.putHandoff(handoff, { notLive: !options.force })) {
-    throw new StateConflictError(
-      `A live worker took over pipeline "${pipeline.name}" while bootstrap was starting`,
-    );
-  }
+  using claim = await BootstrapClaim.acquire(store, handoff, {
+    force: options.force ?? false,
+    leaseMs: options.leaseMs,
+  });
   log("info", "bootstrap started", {
     pipeline: pipeline.name,
-    runId,
+    runId: handoff.runId,
     source: source.namespace,
     resumeToken: handoff.resumeToken,
   });
-
-  const cleared = await store.clearPipeline(pipeline.name, signal);
-  if (cleared.items > 0) log("info", "cleared previous state", { items: cleared.items });
-  if (cleared.legacy > 0) {
-    log("warn", "removed the old one-table layout's ledger from the totals table", {
-      table: store.table,
-      items: cleared.legacy,
-      ledgerTable: store.ledgerTable,
-    });
+  const signal = options.signal === undefined
+    ? claim.signal
+    : AbortSignal.any([options.signal, claim.signal]);
+  try {
+    const cleared = await store.clearPipeline(pipeline.name, signal);
+    if (cleared.items > 0) log("info", "cleared previous state", { items: cleared.items });
+    if (cleared.legacy > 0) {
+      log("warn", "removed the old one-table layout's ledger from the totals table", {
+        table: store.table,
+        items: cleared.legacy,
+        ledgerTable: store.ledgerTable,
+      });
+    }
+    const version = bootstrapVersion(point?.clusterTime);
+    const folded = await scanIntoLedger({ ...options, signal }, version);
+    await writeTotals(pipeline, folded.totals, signal);
+    signal.throwIfAborted();
+    const done: Handoff = {
+      ...handoff,
+      status: "complete",
+      documents: folded.documents,
+      keys: folded.totals.size,
+      badRecords: folded.badRecords,
+      completedAt: new Date().toISOString(),
+    };
+    if (!await store.putHandoff(done, { runId: handoff.runId, status: "running" })) {
+      throw new StateConflictError(
+        `Bootstrap ${handoff.runId} lost its claim on pipeline "${pipeline.name}" before ` +
+          "completing; the run that holds the claim rebuilds the state",
+      );
+    }
+    return {
+      pipeline: pipeline.name,
+      runId: handoff.runId,
+      resumeToken: handoff.resumeToken,
+      clusterTime: point === undefined ? undefined : timestampParts(point.clusterTime),
+      documents: folded.documents,
+      keys: folded.totals.size,
+      badRecords: folded.badRecords,
+      clearedItems: cleared.items,
+      seconds: Math.round((performance.now() - started) / 10) / 100,
+    };
+  } catch (error) {
+    // A lost claim is the reason, whatever the write that noticed it threw.
+    if (claim.signal.aborted) throw claim.signal.reason;
+    await release(store, handoff);
+    throw error;
   }
+}
 
-  const folded = await scanIntoLedger(options, bootstrapVersion(point?.clusterTime));
-  const writer = store.totalsWriter(signal);
+/** Marks the claim `failed` so the next run may take it at once; a failure here is logged. */
+async function release(store: DynamoStore, handoff: Handoff): Promise<void> {
+  try {
+    const failed: Handoff = { ...handoff, status: "failed" };
+    await store.putHandoff(failed, { runId: handoff.runId, status: "running" });
+  } catch (error) {
+    log("warn", "could not mark the bootstrap failed", errorFields(error));
+  }
+}
+
+async function writeTotals<T>(
+  pipeline: Pipeline<T, bigint, DynamoStore>,
+  totals: Map<string, bigint>,
+  signal: AbortSignal,
+): Promise<void> {
+  const writer = pipeline.store.totalsWriter(signal);
   const now = new Date().toISOString();
-  for (const [key, total] of folded.totals) {
-    await store.putTotal(writer, pipeline.name, { key, total }, now);
+  for (const [key, total] of totals) {
+    await pipeline.store.putTotal(writer, pipeline.name, { key, total }, now);
   }
   await writer.flush();
-
-  const done: Handoff = {
-    ...handoff,
-    status: "complete",
-    documents: folded.documents,
-    keys: folded.totals.size,
-    badRecords: folded.badRecords,
-    completedAt: new Date().toISOString(),
-  };
-  if (!await store.putHandoff(done, { runId })) {
-    throw new StateConflictError(
-      `Another bootstrap of pipeline "${pipeline.name}" started while this one ran; ` +
-        "its result stands, this run's handoff was not written",
-    );
-  }
-  const t0 = point?.clusterTime;
-  return {
-    pipeline: pipeline.name,
-    runId,
-    resumeToken: handoff.resumeToken,
-    clusterTime: t0 === undefined ? undefined : timestampParts(t0),
-    documents: folded.documents,
-    keys: folded.totals.size,
-    badRecords: folded.badRecords,
-    clearedItems: cleared.items,
-    seconds: Math.round((performance.now() - started) / 10) / 100,
-  };
 }
 
 async function capturePoint<T>(

@@ -59,6 +59,8 @@ export async function awaitHandoff(options: AwaitHandoffOptions): Promise<Handof
     }
     const state = handoff === undefined
       ? "no handoff row yet"
+      : handoff.status === "failed"
+      ? `bootstrap ${handoff.runId} failed`
       : `bootstrap ${handoff.runId} still running`;
     if (!wait || Date.now() >= deadline) {
       throw new HandoffMissingError(

@@ -66,6 +66,7 @@ export class BatchWriter {
   async #send(): Promise<void> {
     while (this.#inFlight.size >= this.#concurrency) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
+    this.#signal?.throwIfAborted();
     const batch = this.#buffer.splice(0, MAX_BATCH);
     const task = this.#write(batch)
       .catch((error) => {

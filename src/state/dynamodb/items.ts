@@ -42,8 +42,11 @@ export interface LedgerEntry {
   version: string;
 }
 
-/** Status of the handoff between bootstrap and live. */
-export type HandoffStatus = "running" | "complete" | "live";
+/**
+ * Status of the handoff between bootstrap and live: `running` (a bootstrap holds the
+ * pipeline), `failed` (it stopped without finishing), `complete`, `live`.
+ */
+export type HandoffStatus = "running" | "failed" | "complete" | "live";
 
 /** The row bootstrap writes last and live reads first. */
 export interface Handoff {
@@ -64,6 +67,8 @@ export interface Handoff {
   documents: number;
   keys: number;
   badRecords: number;
+  /** While `running`: epoch ms until which the bootstrap's claim is valid unless renewed. */
+  leaseUntil?: number;
   startedAt: string;
   completedAt?: string;
   liveSince?: string;
@@ -132,6 +137,7 @@ export function handoffItem(h: Handoff): Item {
     ...optional("cluster_t", parts === undefined ? undefined : N(parts.t)),
     ...optional("cluster_i", parts === undefined ? undefined : N(parts.i)),
     ...optional("operation_time", h.operationTime === undefined ? undefined : N(h.operationTime)),
+    ...optional("lease_until", h.leaseUntil === undefined ? undefined : N(h.leaseUntil)),
     ...optional("completed_at", h.completedAt === undefined ? undefined : S(h.completedAt)),
     ...optional("live_since", h.liveSince === undefined ? undefined : S(h.liveSince)),
   };
@@ -151,6 +157,7 @@ export function readHandoff(item: Item): Handoff {
     documents: Number(item.documents.N),
     keys: Number(item.keys.N),
     badRecords: Number(item.bad_records.N),
+    leaseUntil: item.lease_until?.N === undefined ? undefined : Number(item.lease_until.N),
     startedAt: item.started_at.S!,
     completedAt: item.completed_at?.S,
     liveSince: item.live_since?.S,

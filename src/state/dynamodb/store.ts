@@ -13,11 +13,13 @@ import {
   PutItemCommand,
   ResourceNotFoundException,
   ScanCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { BatchWriter } from "./batch_writer.ts";
 import {
   type Handoff,
   handoffItem,
+  type HandoffStatus,
   keys,
   type LedgerEntry,
   ledgerItem,
@@ -148,35 +150,99 @@ export class DynamoStore {
   }
 
   /**
-   * Writes the handoff row. With `expectRunId`, only if the stored row belongs to that
-   * run (or, for `null`, if there is none or it is not live): two bootstraps or a
-   * bootstrap and a live worker cannot overwrite each other unnoticed.
-   * Returns false when the condition failed.
+   * Writes the handoff row; with `expect`, only if the stored row belongs to that run
+   * and/or has that status, so bootstraps and live workers cannot overwrite each other
+   * unnoticed. Returns false when the condition failed.
    */
-  async putHandoff(handoff: Handoff, expect: { runId?: string; notLive?: boolean } = {}) {
+  putHandoff(
+    handoff: Handoff,
+    expect: { runId?: string; status?: HandoffStatus } = {},
+  ): Promise<boolean> {
     const conditions: string[] = [];
-    const values: Record<string, { S: string }> = {};
+    const values: Record<string, AttributeValue> = {};
     if (expect.runId !== undefined) {
       conditions.push("run_id = :run");
       values[":run"] = { S: expect.runId };
     }
-    if (expect.notLive) {
-      conditions.push("(attribute_not_exists(pk) OR #status <> :live)");
-      values[":live"] = { S: "live" };
+    if (expect.status !== undefined) {
+      conditions.push("#status = :status");
+      values[":status"] = { S: expect.status };
     }
+    return this.#put(handoffItem(handoff), conditions.join(" AND "), values);
+  }
+
+  /**
+   * Writes `handoff` (a bootstrap's `running` row) only if no other bootstrap holds the
+   * pipeline: no row yet, or one left `complete` or `failed`, or `running` with a lease
+   * that ended before `staleBefore` (epoch ms; rows without a lease count as ended), or,
+   * with `overLive`, `live`. Returns false when the row stood in the way.
+   */
+  async claimPipeline(
+    handoff: Handoff,
+    { overLive, staleBefore }: { overLive: boolean; staleBefore: number },
+  ): Promise<boolean> {
+    const claimable = [
+      "attribute_not_exists(pk)",
+      "#status IN (:complete, :failed)",
+      "(#status = :running AND (attribute_not_exists(lease_until) OR lease_until < :stale))",
+      ...(overLive ? ["#status = :live"] : []),
+    ];
+    return await this.#put(handoffItem(handoff), claimable.join(" OR "), {
+      ":complete": { S: "complete" },
+      ":failed": { S: "failed" },
+      ":running": { S: "running" },
+      ":stale": { N: String(staleBefore) },
+      ...(overLive ? { ":live": { S: "live" } } : {}),
+    });
+  }
+
+  /**
+   * Extends a bootstrap's claim to `leaseUntil` (epoch ms) if the run still holds it.
+   * Returns false when another run took the pipeline over (or the run's row moved on).
+   */
+  async renewClaim(pipeline: string, runId: string, leaseUntil: number): Promise<boolean> {
+    try {
+      await this.#call(this.ledgerTable, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.ledgerTable,
+            Key: { pk: { S: keys.handoff(pipeline) } },
+            UpdateExpression: "SET lease_until = :until",
+            ConditionExpression: "run_id = :run AND #status = :running",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":until": { N: String(leaseUntil) },
+              ":run": { S: runId },
+              ":running": { S: "running" },
+            },
+          }),
+        ));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Puts `item`, under `condition` when there is one; false when the condition failed. */
+  async #put(
+    item: Record<string, AttributeValue>,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
     try {
       await this.#call(this.ledgerTable, () =>
         this.client.send(
           new PutItemCommand({
             TableName: this.ledgerTable,
-            Item: handoffItem(handoff),
-            ...(conditions.length > 0
-              ? {
-                ConditionExpression: conditions.join(" AND "),
-                ExpressionAttributeValues: values,
-                ...(expect.notLive ? { ExpressionAttributeNames: { "#status": "status" } } : {}),
-              }
-              : {}),
+            Item: item,
+            ...(condition === "" ? {} : {
+              ConditionExpression: condition,
+              ExpressionAttributeValues: values,
+              ...(condition.includes("#status")
+                ? { ExpressionAttributeNames: { "#status": "status" } }
+                : {}),
+            }),
           }),
         ));
       return true;
