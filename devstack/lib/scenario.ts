@@ -118,12 +118,16 @@ export class LiveWorker {
   }
 }
 
-/** MongoDB's own answer: `$group: {_id: "$customer_id", total: {$sum: "$amount"}}`. */
+/**
+ * MongoDB's own answer: `$group: {_id: "$customer_id", total: {$sum: "$amount"}}`, keyed
+ * as orderstats keys customers (docs/data-model.md): a string as itself, a number `n:<value>`.
+ */
 export async function mongoTotals(collection: Collection): Promise<Map<string, bigint>> {
   const rows = await collection.aggregate([
     { $group: { _id: "$customer_id", total: { $sum: "$amount" } } },
   ], { promoteLongs: false }).toArray();
-  return new Map(rows.map((r) => [String(r._id), BigInt(r.total.toString())]));
+  const key = (id: unknown) => typeof id === "string" || id == null ? String(id) : `n:${id}`;
+  return new Map(rows.map((r) => [key(r._id), BigInt(r.total.toString())]));
 }
 
 /** orderstats' totals as stored in DynamoDB (zero totals dropped, like `$group`). */

@@ -23,33 +23,57 @@ interface BsonTagged {
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
-const DECIMAL_INTEGRAL = /^(-?\d+)(?:\.0*)?$/;
+/** Decimal128 text: digits, an optional fraction and an optional exponent (`1.5E+3`). */
+const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d*))?(?:E([+-]?\d+))?$/i;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** Past this many digits an integer is far outside any range orderstats accepts. */
+const MAX_EXPONENT = 40;
+
+/**
+ * The exact integer a numeric value holds, or undefined when it holds none (fractions,
+ * NaN, non-numbers). int32, int64 (`Long`), `Decimal128` in any notation, JS numbers and
+ * `bigint`; a double only up to 2^53 - 1, past which it may be the rounding of another
+ * integer.
+ */
+function exactInteger(value: unknown): bigint | undefined {
+  if (typeof value === "bigint") return value;
+  const type = bsonType(value);
+  if (typeof value === "number" || type === "Int32" || type === "Double") {
+    const n = Number((value as { valueOf(): number }).valueOf());
+    return Number.isSafeInteger(n) ? BigInt(n) : undefined;
+  }
+  if (type === "Long") {
+    const text = (value as BsonTagged).toString(10);
+    return INTEGER_TEXT.test(text) ? BigInt(text) : undefined;
+  }
+  if (type === "Decimal128") return decimalInteger((value as BsonTagged).toString());
+  return undefined;
+}
+
+/** The integer a decimal text denotes exactly (`1E+3` → 1000, `100E-2` → 1), if any. */
+function decimalInteger(text: string): bigint | undefined {
+  const match = DECIMAL_TEXT.exec(text);
+  if (!match) return undefined;
+  const [, sign, whole, fraction = "", exponent = "0"] = match;
+  const digits = BigInt(whole + fraction) * (sign === "-" ? -1n : 1n);
+  const scale = Number(exponent) - fraction.length;
+  if (digits === 0n) return 0n;
+  if (scale >= 0) return digits * 10n ** BigInt(Math.min(scale, MAX_EXPONENT));
+  const divisor = 10n ** BigInt(-scale);
+  return digits % divisor === 0n ? digits / divisor : undefined;
+}
 
 /**
  * Reads a MongoDB numeric value as an exact integer amount.
  *
- * Accepts int32, int64 (`Long`), integral doubles, integral `Decimal128`, plain JS
- * safe integers and `bigint`. Anything else (fractions, NaN, strings, missing) throws a
- * {@link BadRecordError} naming `where`.
+ * Accepts int32, int64 (`Long`), doubles that are integers up to 2^53 - 1, integral
+ * `Decimal128` (also in exponent form), plain JS safe integers and `bigint`, within int64.
+ * Anything else (fractions, NaN, strings, missing) throws a {@link BadRecordError} naming
+ * `where`: `$sum` ignores strings, and a double past 2^53 is not known exactly.
  */
 export function parseAmount(value: unknown, where: string): bigint {
-  let result: bigint | undefined;
-  const type = bsonType(value);
-  if (typeof value === "bigint") result = value;
-  else if (typeof value === "number") {
-    if (Number.isSafeInteger(value)) result = BigInt(value);
-  } else if (type === "Int32" || type === "Double") {
-    const n = Number((value as { valueOf(): number }).valueOf());
-    if (Number.isSafeInteger(n)) result = BigInt(n);
-  } else if (type === "Long") {
-    const text = (value as BsonTagged).toString(10);
-    if (INTEGER_TEXT.test(text)) result = BigInt(text);
-  } else if (type === "Decimal128") {
-    const match = DECIMAL_INTEGRAL.exec((value as BsonTagged).toString());
-    if (match) result = BigInt(match[1]);
-  }
+  const result = exactInteger(value);
   if (result === undefined) {
     throw new BadRecordError(where, `amount ${describe(value)} is not an exact integer`);
   }
@@ -60,22 +84,32 @@ export function parseAmount(value: unknown, where: string): bigint {
 }
 
 /**
- * Reads a customer id: a non-empty string, or an integer (kept as its decimal text so
- * `42`, `Int32(42)` and `Long(42)` are one customer).
+ * Reads a customer id as the key of its total, grouping the way `$group` does: a number
+ * of any type is one customer (`42`, `Long(42)`, `42.0` → `n:42`), a string another
+ * (`"42"` → `42`). A string that starts like a typed key is escaped (`"n:42"` → `s:n:42`),
+ * so no string meets a number. Empty strings, fractions and other types are refused.
  */
 export function parseCustomerId(value: unknown, where: string): string {
-  if (typeof value === "string" && value.length > 0) return value;
-  const type = bsonType(value);
-  if (
-    typeof value === "number" || typeof value === "bigint" || type === "Int32" || type === "Long"
-  ) {
-    const text = String(value);
-    if (INTEGER_TEXT.test(text)) return text;
+  if (typeof value === "string" && value.length > 0) {
+    return TYPED_KEY.test(value) ? `s:${value}` : value;
   }
+  const integer = exactInteger(value);
+  if (integer !== undefined) return `n:${integer}`;
   throw new BadRecordError(
     where,
     `customer_id ${describe(value)} is not a non-empty string or integer`,
   );
+}
+
+const TYPED_KEY = /^[ns]:/;
+
+/**
+ * The `customer_id` a total's key stands for, as JSON text: `n:42` → `42`, `s:n:42` →
+ * `"n:42"`, `c42` → `"c42"` (for `--mode=totals`; integers keep every digit).
+ */
+export function customerIdJson(key: string): string {
+  if (key.startsWith("n:")) return key.slice(2);
+  return JSON.stringify(key.startsWith("s:") ? key.slice(2) : key);
 }
 
 /**
@@ -89,13 +123,8 @@ export function orderKey(id: unknown, where: string): string {
   if (type === "ObjectId" || type === "ObjectID") {
     return `o:${(id as BsonTagged).toHexString!()}`;
   }
-  if (id !== undefined && id !== null) {
-    try {
-      return `n:${parseAmount(id, where)}`;
-    } catch {
-      // Not an integer: fall through to the error that names the _id itself.
-    }
-  }
+  const integer = exactInteger(id);
+  if (integer !== undefined) return `n:${integer}`;
   throw new BadRecordError(where, `_id ${describe(id)} is not an ObjectId, string or integer`);
 }
 

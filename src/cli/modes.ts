@@ -11,6 +11,7 @@ import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
 import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
+import { customerIdJson } from "../app/order.ts";
 import { runLive } from "../runtimes/live/run.ts";
 import { runServe } from "../runtimes/serve/run.ts";
 import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
@@ -88,7 +89,8 @@ export async function totals(config: Config): Promise<void> {
       ? state.totals(config.pipeline)
       : [await state.total(config.pipeline, config.customer)].filter((row) => row !== undefined);
     for await (const row of rows) {
-      console.log(toJson({ customer_id: row.key, total: row.total }));
+      // customer_id keeps its type (42 or "42"); the total is a string to stay exact.
+      console.log(`{"customer_id":${customerIdJson(row.key)},"total":${toJson(row.total)}}`);
     }
   } finally {
     state.client.destroy();

@@ -252,7 +252,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "customer",
     kind: "string",
     modes: ["totals"],
-    help: "Print only this customer's total.",
+    help: "Print only this customer's total, by key: c42 for a string id, n:42 for a number.",
   },
   {
     name: "log-level",

@@ -59,6 +59,49 @@ Deno.test("flattened: without a Debezium key the document's _id is the key", () 
   });
 });
 
+Deno.test("flattened: without a key, a hex _id the SMT wrote for an ObjectId keys like bootstrap", () => {
+  // The SMT writes an ObjectId _id as its 24-digit hex string; bootstrap keys it o:<hex>.
+  const value = '{"_id": "67c867a2e4b0a1c2d3e4f501", "customer_id": "c", "amount": 5}';
+  const change = asKind(
+    decodeCdcMessage(cdcMessage(null, value), { format: "flattened" }),
+    "upsert",
+  );
+  assert.equal(change.orderKey, "o:67c867a2e4b0a1c2d3e4f501");
+  const other = '{"_id": "A-17", "customer_id": "c", "amount": 5}';
+  assert.equal(
+    asKind(decodeCdcMessage(cdcMessage(null, other), { format: "flattened" }), "upsert").orderKey,
+    "s:A-17",
+  );
+});
+
+Deno.test("flattened: a Decimal128 amount in exponent form is read like bootstrap reads it", () => {
+  const value = '{"_id": 1, "customer_id": "c", "amount": "1E+3"}';
+  const change = asKind(
+    decodeCdcMessage(cdcMessage(null, value), { format: "flattened" }),
+    "upsert",
+  );
+  assert.equal(decodeOrder(change.document, "t").amount, 1000n);
+});
+
+Deno.test("debezium and raw: amounts follow bootstrap's rule (no strings, no Double past 2^53)", () => {
+  const after = (amount: string) =>
+    JSON.stringify({
+      op: "c",
+      after: `{"_id": 1, "customer_id": "c", "amount": ${amount}}`,
+      source: { version: "2.7.0.Final", ts_ms: 1741186978000, ord: 1 },
+    });
+  const read = (value: string, key = '{"id": "1"}') =>
+    decodeOrder(asKind(decodeCdcMessage(cdcMessage(key, value)), "upsert").document, "t");
+  assert.equal(read(after('{"$numberDecimal": "1E+3"}')).amount, 1000n);
+  for (const amount of ['"12"', '{"$numberDouble": "1.152921504606847E18"}']) {
+    assert.throws(() => read(after(amount)), BadRecordError, amount);
+  }
+  const raw = (amount: string) => read(`{"_id": 1, "customer_id": "c", "amount": ${amount}}`, "1");
+  for (const amount of ['"12"', "1.152921504606847E18"]) {
+    assert.throws(() => raw(amount), BadRecordError, amount);
+  }
+});
+
 Deno.test("raw: a bare order document is an upsert with an exact int64 amount", () => {
   for (const format of ["auto", "raw"] as const) {
     const change = asKind(

@@ -40,14 +40,40 @@ Deno.test("parseAmount() rejects non-integers and names the input", () => {
   }
 });
 
-Deno.test("parseCustomerId() accepts strings and integers as one customer", () => {
+Deno.test("parseCustomerId() keys customers the way $group groups them", () => {
   assert.equal(parseCustomerId("c-1", "x"), "c-1");
-  assert.equal(parseCustomerId(new Int32(42), "x"), "42");
-  assert.equal(parseCustomerId(Long.fromNumber(42), "x"), "42");
-  assert.equal(parseCustomerId(42, "x"), "42");
-  for (const value of ["", null, undefined, 1.5, {}, true]) {
+  // "42" and 42 are two customers in $group (they used to share the key "42").
+  assert.equal(parseCustomerId("42", "x"), "42");
+  // 42 of any numeric type is one customer, a Double 42.0 included.
+  for (const value of [42, 42n, new Int32(42), Long.fromNumber(42), new Double(42)]) {
+    assert.equal(parseCustomerId(value, "x"), "n:42", `${value}`);
+  }
+  assert.equal(parseCustomerId(Decimal128.fromString("4.20E+1"), "x"), "n:42");
+  assert.equal(parseCustomerId(Long.fromString("9007199254740993"), "x"), "n:9007199254740993");
+  // A string that looks like a typed key is escaped, so it cannot meet the number.
+  assert.equal(parseCustomerId("n:42", "x"), "s:n:42");
+  assert.equal(parseCustomerId("s:x", "x"), "s:s:x");
+  for (const value of ["", null, undefined, 1.5, new Double(1.5), {}, true]) {
     assert.throws(() => parseCustomerId(value, "x"), BadRecordError);
   }
+});
+
+Deno.test("parseAmount() reads Decimal128 in exponent form exactly", () => {
+  assert.equal(parseAmount(Decimal128.fromString("1E+3"), "x"), 1000n);
+  assert.equal(parseAmount(Decimal128.fromString("1.5E+1"), "x"), 15n);
+  assert.equal(parseAmount(Decimal128.fromString("100E-2"), "x"), 1n);
+  assert.equal(parseAmount(Decimal128.fromString("-2.50E+2"), "x"), -250n);
+  for (const text of ["1E-2", "15E-1", "1E+19", "1E+6000"]) {
+    assert.throws(() => parseAmount(Decimal128.fromString(text), "x"), BadRecordError, text);
+  }
+});
+
+Deno.test("parseAmount() takes no string amount and no Double beyond 2^53, like both paths", () => {
+  // A Double past 2^53 - 1 may be the rounding of another integer: not exact, so refused.
+  for (const value of ["12", "1E+3", new Double(2 ** 60), new Double(2 ** 53)]) {
+    assert.throws(() => parseAmount(value, "x"), BadRecordError, String(value));
+  }
+  assert.equal(parseAmount(new Double(2 ** 53 - 1), "x"), 9007199254740991n);
 });
 
 Deno.test("orderKey() gives numerically equal _ids of any type one key", () => {

@@ -5,7 +5,8 @@
  * (relaxed extended JSON, Debezium's `updatedFields`, flattened records) would silently change.
  * {@link parseJson} reads each number's source text instead: integers that do not fit a double
  * exactly become `{$numberLong}` (or a typed double when outside int64, which amount
- * validation then rejects), so nothing is rounded without a trace.
+ * validation then rejects), and other numbers past 2^53 (`1.2E18`) stay typed doubles, so
+ * nothing is rounded without a trace.
  *
  * @module
  */
@@ -29,10 +30,15 @@ interface ReviverContext {
 function losslessReviver(this: unknown, _key: string, value: unknown, context?: ReviverContext) {
   if (typeof value === "number") {
     const source = context?.source;
-    if (source === undefined || Number.isSafeInteger(value) || !INTEGER_TEXT.test(source)) {
+    if (source === undefined || !Number.isInteger(value) || Number.isSafeInteger(value)) {
       return value;
     }
-    return inInt64(source) ? { $numberLong: source } : { $numberDouble: source };
+    if (INTEGER_TEXT.test(source)) {
+      return inInt64(source) ? { $numberLong: source } : { $numberDouble: source };
+    }
+    // A fraction or exponent literal is a double: past 2^53 it stays one (as bootstrap
+    // reads a stored double), rather than becoming a Long of its rounded value.
+    return { $numberDouble: source };
   }
   if (isPlainObject(value) && typeof value.$numberLong === "string") {
     const text = value.$numberLong;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Decimal128 } from "bson";
+import { Decimal128, ObjectId } from "bson";
 import { orderKey } from "../../app/order.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import type { Position } from "../change.ts";
@@ -19,7 +19,10 @@ import { sourcePosition } from "./position.ts";
 import type { CdcDecoded } from "./types.ts";
 
 const METADATA_PREFIX = "__";
-const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+/** How the SMT renders a Decimal128 (`BigDecimal`-style text, exponent form included). */
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?(?:E[+-]?\d+)?$/i;
+/** How the SMT renders an ObjectId. */
+const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
 const OPS = new Set(["c", "r", "u", "d"]);
 
 /** Whether a document carries any flattening metadata field (`__deleted`, `__op`, …). */
@@ -78,9 +81,13 @@ function flattenedPosition(value: Record<string, unknown>, where: string): Posit
   }, where);
 }
 
-/** The key's order when the key is a Debezium key, else the (still JSON) value's `_id`. */
+/**
+ * The key's order when the key is a Debezium key, else the (still JSON) value's `_id`. The
+ * SMT writes an ObjectId `_id` as its 24 hex digits, so such a string is read back as the
+ * ObjectId, which is how bootstrap keys it (a string `_id` of 24 hex digits needs the key).
+ */
 function keyOf(value: Record<string, unknown>, key: Uint8Array | null, where: string): string {
   if (debeziumKeyId(key, where) !== undefined) return orderKeyFromDebeziumKey(key, where);
   const id = isPlainObject(value._id) ? fromExtendedJson(value._id, "_id", where) : value._id;
-  return orderKey(id, where);
+  return orderKey(typeof id === "string" && OBJECT_ID_HEX.test(id) ? new ObjectId(id) : id, where);
 }
