@@ -11,6 +11,10 @@ export interface StackPorts {
   kafka: number;
   /** Kafka KRaft controller listener. @default {9093} */
   kafkaController: number;
+  /** Kafka SSL listener (TLS, client certificate required). @default {9094} */
+  kafkaSsl: number;
+  /** Kafka SASL_SSL listener (SCRAM-SHA-256/512, PLAIN over TLS). @default {9095} */
+  kafkaSasl: number;
   /** DynamoDB Local. @default {8000} */
   dynamodb: number;
   /** FerretDB (Mongo wire protocol, no change streams). @default {27018} */
@@ -25,6 +29,8 @@ export const HOST = "127.0.0.1";
 const ENV_NAMES: Readonly<Record<keyof StackPorts, [string, number]>> = {
   kafka: ["KAFKA_PORT", 9092],
   kafkaController: ["KAFKA_CONTROLLER_PORT", 9093],
+  kafkaSsl: ["KAFKA_SSL_PORT", 9094],
+  kafkaSasl: ["KAFKA_SASL_PORT", 9095],
   dynamodb: ["DDB_PORT", 8000],
   ferretdb: ["FERRETDB_PORT", 27018],
   mongo: ["MONGO_PORT", 27017],

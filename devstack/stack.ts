@@ -30,8 +30,8 @@ Commands:
 
 Services: kafka, dynamodb, ferretdb, mongo-proxy (default: all; up adds what they need)
 
-Ports (env): KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 DDB_PORT=8000
-             FERRETDB_PORT=27018 MONGO_PORT=27017
+Ports (env): KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 KAFKA_SSL_PORT=9094
+             KAFKA_SASL_PORT=9095 DDB_PORT=8000 FERRETDB_PORT=27018 MONGO_PORT=27017
 Logs: .stack/logs/<service>.log; install logs: .cache/logs/`;
 
 /** The services in start order. */

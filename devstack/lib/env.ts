@@ -1,7 +1,7 @@
 /**
  * Endpoints of the local stack for tests, benchmarks and the demo (ports from the same env
- * variables as devstack/stack.ts: KAFKA_PORT, DDB_PORT, FERRETDB_PORT, MONGO_PORT), plus unique
- * names.
+ * variables as devstack/stack.ts: KAFKA_PORT, KAFKA_SSL_PORT, KAFKA_SASL_PORT, DDB_PORT,
+ * FERRETDB_PORT, MONGO_PORT), plus unique names.
  *
  * @module
  */
@@ -10,6 +10,16 @@ import { HOST, stackPorts } from "../config.ts";
 /** Kafka bootstrap brokers, e.g. `["127.0.0.1:9092"]`. */
 export function kafkaBrokers(): string[] {
   return [`${HOST}:${stackPorts().kafka}`];
+}
+
+/** The broker's TLS listener (client certificate required), e.g. `["127.0.0.1:9094"]`. */
+export function kafkaSslBrokers(): string[] {
+  return [`${HOST}:${stackPorts().kafkaSsl}`];
+}
+
+/** The broker's SASL_SSL listener (SCRAM-SHA-256/512, PLAIN), e.g. `["127.0.0.1:9095"]`. */
+export function kafkaSaslBrokers(): string[] {
+  return [`${HOST}:${stackPorts().kafkaSasl}`];
 }
 
 /** DynamoDB Local endpoint URL, e.g. `"http://127.0.0.1:8000"`. */

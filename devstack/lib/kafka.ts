@@ -7,12 +7,14 @@
 import { Kafka, logLevel, type Message } from "kafkajs";
 import { type RelayOptions, type RelayStats, runRelay } from "../debezium/relay.ts";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
+import { registerCodecs } from "../../src/sources/kafka/codecs.ts";
 import { kafkaBrokers, mongoUri } from "./env.ts";
 import type { Scenario } from "./scenario.ts";
 
-/** A Kafka client for the local stack. */
+/** A Kafka client for the local stack, reading every codec orderstats reads. */
 export function testKafka(): Kafka {
   muteKafkajsTimerWarning();
+  registerCodecs();
   return new Kafka({
     clientId: "orderstats-test",
     brokers: kafkaBrokers(),

@@ -1,6 +1,7 @@
 /**
  * Single-node Apache Kafka 4 in KRaft mode (broker and controller in one JVM). The jars come
- * from Maven Central through devstack/kafka/pom.xml into .cache/kafka/libs.
+ * from Maven Central through devstack/kafka/pom.xml into .cache/kafka/libs. Besides
+ * PLAINTEXT it listens with TLS (SSL) and SASL over TLS (see kafka_security.ts).
  *
  * @module
  */
@@ -12,6 +13,12 @@ import { CACHE_DIR, exists, INSTALL_LOG_DIR, LOG_DIR, rel, ROOT, STACK_DIR } fro
 import { say, timed } from "../lib/report.ts";
 import type { Service } from "../lib/service.ts";
 import { ensureTool, TOOLS } from "../lib/tools.ts";
+import {
+  ensureCertificates,
+  scramFormatArgs,
+  securedListeners,
+  securityProperties,
+} from "./kafka_security.ts";
 
 const POM = join(ROOT, "devstack/kafka/pom.xml");
 const LOG4J_CONFIG = join(ROOT, "devstack/kafka/log4j2.properties");
@@ -20,6 +27,8 @@ const STAMP = join(LIBS, ".pom.sha256");
 const HOME = join(STACK_DIR, "kafka");
 const CONFIG = join(HOME, "server.properties");
 const DATA = join(HOME, "data");
+/** Written after a format that created the SCRAM users (older log dirs lack them). */
+const SCRAM_MARKER = join(HOME, "scram-users");
 const JAVA_OPTS = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"];
 
 /** The Kafka broker of the local stack. */
@@ -38,6 +47,8 @@ export function kafkaService(ports: StackPorts): Service {
     ports: [
       { label: "broker", port: ports.kafka, envName: "KAFKA_PORT" },
       { label: "controller", port: ports.kafkaController, envName: "KAFKA_CONTROLLER_PORT" },
+      { label: "ssl", port: ports.kafkaSsl, envName: "KAFKA_SSL_PORT" },
+      { label: "sasl_ssl", port: ports.kafkaSasl, envName: "KAFKA_SASL_PORT" },
     ],
     marker: CONFIG,
     readyTimeoutMs: 90_000,
@@ -77,23 +88,32 @@ export function kafkaService(ports: StackPorts): Service {
 
     async prepare() {
       await Deno.mkdir(DATA, { recursive: true });
+      await timed(scope, `TLS certificates in ${rel(join(HOME, "tls"))}`, ensureCertificates);
       // Rewritten on every start so port overrides apply; the voter set is static
       // configuration, so a formatted log dir does not pin the controller port.
       await Deno.writeTextFile(CONFIG, serverProperties(ports));
-      if (await exists(join(DATA, "meta.properties"))) return;
+      if (await exists(join(DATA, "meta.properties"))) {
+        if (await exists(SCRAM_MARKER)) return;
+        throw new Error(
+          `${rel(DATA)} was formatted before the broker had SCRAM users (they are created ` +
+            "only by the format step): run `deno task stack:down kafka --purge`, then up again",
+        );
+      }
       const logFile = join(LOG_DIR, "kafka-format.log");
       await timed(
         scope,
-        `formatting ${rel(DATA)} (log ${rel(logFile)})`,
+        `formatting ${rel(DATA)} with SCRAM users (log ${rel(logFile)})`,
         () =>
           runLogged(
             "java",
-            java("kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", CONFIG),
-            {
-              logFile,
-            },
+            java(
+              "kafka.tools.StorageTool",
+              ...["format", "-t", clusterId(), "-c", CONFIG, ...scramFormatArgs()],
+            ),
+            { logFile },
           ),
       );
+      await Deno.writeTextFile(SCRAM_MARKER, "SCRAM-SHA-256 SCRAM-SHA-512\n");
     },
 
     command: () => ({ cmd: "java", args: java("kafka.Kafka", CONFIG), cwd: HOME }),
@@ -120,16 +140,19 @@ export function kafkaService(ports: StackPorts): Service {
 }
 
 function serverProperties(ports: StackPorts): string {
+  const plaintext = `PLAINTEXT://${HOST}:${ports.kafka}`;
+  const secured = securedListeners(ports);
   return [
     "# Written by devstack/stack.ts on every start; edit devstack/services/kafka.ts instead.",
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@${HOST}:${ports.kafkaController}`,
-    `listeners=PLAINTEXT://${HOST}:${ports.kafka},CONTROLLER://${HOST}:${ports.kafkaController}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${ports.kafka}`,
+    `listeners=${[plaintext, `CONTROLLER://${HOST}:${ports.kafkaController}`, ...secured].join()}`,
+    `advertised.listeners=${[plaintext, ...secured].join()}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
+    ...securityProperties(),
     `log.dirs=${DATA}`,
     "num.partitions=1",
     "offsets.topic.replication.factor=1",

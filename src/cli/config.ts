@@ -9,6 +9,9 @@ import { ConfigError } from "../util/errors.ts";
 import { type Mode, MODES, OPTIONS, type OptionSpec } from "./options.ts";
 import type { CdcFormat } from "../sources/cdc/mod.ts";
 import { defaultLedgerTable } from "../state/dynamodb/tables.ts";
+import type { KafkaConnection } from "../sources/kafka/client.ts";
+import type { Compression } from "../sources/kafka/codecs.ts";
+import { kafkaConnection } from "./kafka_config.ts";
 
 type RawValue = string | boolean | undefined;
 
@@ -18,12 +21,14 @@ export interface Config {
   pipeline: string;
   mongo: { uri: string; db: string; collection: string; batchSize: number };
   kafka: {
-    brokers: string[];
+    /** Brokers, TLS and SASL. */
+    connection: KafkaConnection;
     topic: string;
     consumerGroup: string;
     partitions: number;
     format: CdcFormat;
     dlqTopic?: string;
+    dlqCompression: Compression;
   };
   live: {
     waitForHandoff: boolean;
@@ -60,6 +65,16 @@ export function parseConfig(
 ): ParseResult {
   const flags = readFlags(argv);
   if (flags.help === true) return { help: true };
+  for (const spec of OPTIONS) {
+    if (spec.envOnly && flags[spec.name] !== undefined) {
+      throw new ConfigError(
+        `--${spec.name} is not a flag, so the secret stays out of process lists and shell ` +
+          `history: set ${spec.env}${
+            OPTIONS.some((o) => o.name === `${spec.name}-file`) ? ` or --${spec.name}-file` : ""
+          }`,
+      );
+    }
+  }
   const values = new Map<string, string | boolean | number | string[] | undefined>();
   for (const spec of OPTIONS) values.set(spec.name, resolve(spec, flags[spec.name], env));
   const get = <T>(name: string) => values.get(name) as T;
@@ -108,12 +123,13 @@ export function parseConfig(
         batchSize: get("batch-size"),
       },
       kafka: {
-        brokers: get("kafka-brokers"),
+        connection: kafkaConnection(get, env),
         topic: get("kafka-topic"),
         consumerGroup: get("consumer-group"),
         partitions: get("topic-partitions"),
         format: get("cdc-format"),
         dlqTopic: get("dlq-topic"),
+        dlqCompression: get("dlq-compression"),
       },
       live: {
         waitForHandoff: get("wait-for-handoff"),

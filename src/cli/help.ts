@@ -24,9 +24,13 @@ export function helpText(): string {
     "Options (flags win over environment variables):",
   ];
   for (const o of OPTIONS) {
-    const flag = o.kind === "boolean" ? `--${o.name}` : `--${o.name}=<${o.kind}>`;
+    const flag = o.envOnly
+      ? `${o.env}=<${o.kind}> (environment only)`
+      : o.kind === "boolean"
+      ? `--${o.name}`
+      : `--${o.name}=<${o.kind}>`;
     const extra = [
-      o.env ? `env ${o.env}` : "",
+      o.env && !o.envOnly ? `env ${o.env}` : "",
       o.default !== undefined ? `default ${o.default}` : "",
     ]
       .filter(Boolean).join(", ");

@@ -16,6 +16,7 @@ import { runLive } from "../runtimes/live/run.ts";
 import { runServe } from "../runtimes/serve/run.ts";
 import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
+import { connectKafka } from "../sources/kafka/connect.ts";
 import { log, toJson } from "../util/log.ts";
 import { redactUri } from "../util/redact.ts";
 
@@ -41,8 +42,8 @@ export async function setup(config: Config): Promise<void> {
     client.destroy();
   }
   if (!config.createTopic) return;
-  const admin = kafkaClient(config.kafka.brokers).admin();
-  await admin.connect();
+  const admin = kafkaClient(config.kafka.connection).admin();
+  await connectKafka(config.kafka.connection, () => admin.connect());
   try {
     for (const topic of [config.kafka.topic, config.kafka.dlqTopic]) {
       if (topic === undefined) continue;
@@ -119,11 +120,12 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
     await runLive({
       pipeline: orderTotals(config.pipeline, state),
       codec: orderContribution,
-      kafka: kafkaClient(config.kafka.brokers),
+      kafka: config.kafka.connection,
       topic: config.kafka.topic,
       groupId: config.kafka.consumerGroup,
       format: config.kafka.format,
       dlqTopic: config.kafka.dlqTopic,
+      dlqCompression: config.kafka.dlqCompression,
       httpPort: config.live.httpPort,
       serveApi: config.live.serveApi,
       sessionTimeoutMs: config.live.sessionTimeoutMs,

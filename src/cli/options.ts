@@ -18,6 +18,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Which modes use it (for help grouping); empty = all. */
   modes: readonly Mode[];
+  /** A secret: read only from `env`, so it never shows in a process list or shell history. */
+  envOnly?: boolean;
   help: string;
 }
 
@@ -83,6 +85,71 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "orders.cdc",
     modes: ["live", "setup"],
     help: "CDC topic (Debezium MongoDB events, flattened events or raw order JSON).",
+  },
+  {
+    name: "kafka-security-protocol",
+    env: "KAFKA_SECURITY_PROTOCOL",
+    kind: "string",
+    default: "PLAINTEXT",
+    choices: ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+    modes: ["live", "setup"],
+    help: "How to reach the brokers: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL " +
+      "(SASL over TLS; what MSK, Confluent Cloud and most secured clusters use).",
+  },
+  {
+    name: "kafka-sasl-mechanism",
+    env: "KAFKA_SASL_MECHANISM",
+    kind: "string",
+    choices: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM"],
+    modes: ["live", "setup"],
+    help: "SASL mechanism (SASL_* protocols only). AWS_MSK_IAM signs OAUTHBEARER tokens " +
+      "with credentials from the AWS SDK's default chain.",
+  },
+  {
+    name: "kafka-sasl-username",
+    env: "KAFKA_SASL_USERNAME",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "SASL user name (PLAIN and SCRAM).",
+  },
+  {
+    name: "kafka-sasl-password",
+    env: "KAFKA_SASL_PASSWORD",
+    kind: "string",
+    envOnly: true,
+    modes: ["live", "setup"],
+    help: "SASL password (PLAIN and SCRAM). Environment only, never logged; or use " +
+      "--kafka-sasl-password-file.",
+  },
+  {
+    name: "kafka-sasl-password-file",
+    env: "KAFKA_SASL_PASSWORD_FILE",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "File holding the SASL password (one trailing newline is dropped), e.g. a " +
+      "mounted secret.",
+  },
+  {
+    name: "kafka-ssl-ca-location",
+    env: "KAFKA_SSL_CA_LOCATION",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "PEM file of the CA certificates that sign the brokers' certificates. Unset: the " +
+      "runtime's root store (public CAs; DENO_TLS_CA_STORE=system adds the system's).",
+  },
+  {
+    name: "kafka-ssl-certificate-location",
+    env: "KAFKA_SSL_CERTIFICATE_LOCATION",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "PEM client certificate, for brokers that require TLS client authentication.",
+  },
+  {
+    name: "kafka-ssl-key-location",
+    env: "KAFKA_SSL_KEY_LOCATION",
+    kind: "string",
+    modes: ["live", "setup"],
+    help: "PEM private key (unencrypted) of --kafka-ssl-certificate-location.",
   },
   {
     name: "consumer-group",
@@ -159,6 +226,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     modes: ["live", "setup"],
     help: "Dead-letter topic for messages that cannot be applied (headers name the source " +
       "topic, partition, offset and reason). Unset: such messages are logged in full.",
+  },
+  {
+    name: "dlq-compression",
+    env: "DLQ_COMPRESSION",
+    kind: "string",
+    default: "none",
+    choices: ["none", "gzip", "snappy", "lz4", "zstd"],
+    modes: ["live"],
+    help: "Compression of the dead-letter topic's record batches. (The CDC topic is read " +
+      "in whatever codec its producer chose.)",
   },
   {
     name: "wait-for-handoff",

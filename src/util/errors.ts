@@ -32,6 +32,13 @@ export class ConfigError extends OrderstatsError {
   }
 }
 
+/** A service cannot be reached, fails its TLS handshake or refuses our credentials. */
+export class UnavailableError extends OrderstatsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("UNAVAILABLE", message, options);
+  }
+}
+
 /** One input record (document or message) cannot be turned into an order change. */
 export class BadRecordError extends OrderstatsError {
   /** Where the record came from, e.g. `orders _id=42` or `orders.cdc[0]@17`. */

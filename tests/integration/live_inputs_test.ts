@@ -4,29 +4,16 @@
  * starting without a handoff.
  */
 import assert from "node:assert/strict";
+import { type LiveWorker, orderstats, scenario, stackFlags } from "../../devstack/lib/scenario.ts";
 import {
-  type LiveWorker,
-  orderstats,
-  orderstatsOk,
-  type Scenario,
-  scenario,
-  stackFlags,
-} from "../../devstack/lib/scenario.ts";
-import { assertTotals, LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
+  assertTotals,
+  emptyBootstrap,
+  LIVE_TEST_OPTIONS,
+  prepare,
+  rawOrder,
+  startWorker,
+} from "../support/live.ts";
 import { produce, readTopic, testKafka } from "../../devstack/lib/kafka.ts";
-
-/** Bootstraps an empty collection, so live has a handoff row to start from. */
-async function emptyBootstrap(s: Scenario) {
-  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
-}
-
-/** A raw order message keyed by its `_id`, its JSON written by hand to keep big numbers exact. */
-function rawOrder(id: number, customer: string, amount: bigint | string) {
-  return {
-    key: String(id),
-    value: `{"_id": ${id}, "customer_id": "${customer}", "amount": ${amount}}`,
-  };
-}
 
 Deno.test({
   name: "live applies raw order JSON: last write per order wins, redelivery changes nothing",

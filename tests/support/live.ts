@@ -41,6 +41,23 @@ export async function prepare(s: Scenario, partitions = 3, extra: string[] = [])
   ]);
 }
 
+/** Bootstraps an empty collection, so live has a handoff row to start from. */
+export async function emptyBootstrap(s: Scenario): Promise<void> {
+  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
+}
+
+/** A raw order message keyed by its `_id`, its JSON written by hand to keep big numbers exact. */
+export function rawOrder(
+  id: number,
+  customer: string,
+  amount: bigint | string,
+): { key: string; value: string } {
+  return {
+    key: String(id),
+    value: `{"_id": ${id}, "customer_id": "${customer}", "amount": ${amount}}`,
+  };
+}
+
 /** Waits until DynamoDB holds exactly `expected` (zero totals aside), else fails with the diff. */
 export async function assertTotals(
   s: Scenario,
@@ -69,14 +86,19 @@ export interface RelayedScenario extends AsyncDisposable {
 }
 
 /**
- * A fresh scenario: table and topic created, the relay running from now. `await using` it so
- * the relay stops and the database is dropped whatever the test does.
+ * A fresh scenario: table and topic created (by `--mode=setup` with `setupFlags` added), the
+ * relay running from now. `await using` it so the relay stops and the database is dropped
+ * whatever the test does.
  */
-export async function relayedScenario(prefix: string, partitions = 3): Promise<RelayedScenario> {
+export async function relayedScenario(
+  prefix: string,
+  partitions = 3,
+  setupFlags: string[] = [],
+): Promise<RelayedScenario> {
   const s = scenario(prefix);
   const mongo = await mongoCollection(s);
   try {
-    await prepare(s, partitions);
+    await prepare(s, partitions, setupFlags);
     const relay = await startRelay(s);
     return {
       s,

@@ -14,7 +14,7 @@ Deno.test("parseConfig() applies defaults from the contract", () => {
   assert.equal(c.mongo.uri, "mongodb://localhost:27017/?replicaSet=rs0&directConnection=true");
   assert.equal(c.mongo.db, "shop");
   assert.equal(c.mongo.collection, "orders");
-  assert.deepEqual(c.kafka.brokers, ["localhost:9092"]);
+  assert.deepEqual(c.kafka.connection.brokers, ["localhost:9092"]);
   assert.equal(c.kafka.topic, "orders.cdc");
   assert.equal(c.kafka.consumerGroup, "order_totals_worker");
   assert.equal(c.ddb.endpoint, undefined);
@@ -35,7 +35,7 @@ Deno.test("parseConfig() reads the environment and lets flags win", () => {
   };
   const c = config(["--mode=live", "--consumer-group=flag"], env);
   assert.equal(c.mongo.uri, "mongodb://m:1/");
-  assert.deepEqual(c.kafka.brokers, ["a:1", "b:2"]);
+  assert.deepEqual(c.kafka.connection.brokers, ["a:1", "b:2"]);
   assert.equal(c.ddb.endpoint, "http://localhost:8000");
   assert.equal(c.ddb.region, "eu-west-1");
   assert.equal(c.ddb.dedupTable, "dedup");

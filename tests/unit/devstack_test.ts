@@ -7,6 +7,8 @@ Deno.test("stackPorts() uses the defaults and takes overrides from the environme
   assert.deepEqual(stackPorts(() => undefined), {
     kafka: 9092,
     kafkaController: 9093,
+    kafkaSsl: 9094,
+    kafkaSasl: 9095,
     dynamodb: 8000,
     ferretdb: 27018,
     mongo: 27017,

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { isGroup } from "../../pipeline/monoid.ts";
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
@@ -15,6 +14,9 @@ import {
   KafkaDeadLetters,
   LoggedDeadLetters,
 } from "../../sources/kafka/dead_letters.ts";
+import { kafkaClient, type KafkaConnection } from "../../sources/kafka/client.ts";
+import type { Compression } from "../../sources/kafka/codecs.ts";
+import { connectKafka } from "../../sources/kafka/connect.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
 import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
 import type { ContributionCodec } from "./apply.ts";
@@ -33,11 +35,13 @@ const PROGRESS_MS = 30_000;
 export interface LiveOptions<T> {
   pipeline: Pipeline<T, bigint, DynamoStore>;
   codec: ContributionCodec;
-  kafka: Kafka;
+  kafka: KafkaConnection;
   topic: string;
   groupId: string;
   format: CdcFormat;
   dlqTopic?: string;
+  /** Compression of dead-letter batches. @default "none" */
+  dlqCompression?: Compression;
   /** Serve /healthz, /readyz, /metrics here. */
   httpPort?: number;
   /** Also serve the read API (`/v1/totals`) on `httpPort`. */
@@ -55,7 +59,7 @@ export interface LiveOptions<T> {
 
 /** Runs until `signal` aborts (resolves) or the consumer fails for good (rejects). */
 export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
-  const { pipeline, kafka, signal } = options;
+  const { pipeline, signal } = options;
   const group = pipeline.monoid;
   if (!isGroup(group)) {
     throw new ConfigError(
@@ -80,6 +84,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
     api && totalsRoutes(pipeline.store, pipeline.name, api),
   );
 
+  const kafka = kafkaClient(options.kafka);
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
     groupId: options.groupId,
@@ -90,6 +95,9 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
     retry: { restartOnFailure: (error) => Promise.resolve(isTransientDynamoError(error)) },
   });
   try {
+    // Before the handoff wait: unreachable brokers or wrong credentials fail the start.
+    await connectKafka(options.kafka, () => consumer.connect());
+    if (producer) await connectKafka(options.kafka, () => producer.connect());
     const handoff = await awaitHandoff({
       store: pipeline.store,
       pipeline: pipeline.name,
@@ -104,9 +112,8 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       clusterTime: handoff.clusterTime,
       documents: handoff.documents,
     });
-    await producer?.connect();
     const deadLetters: DeadLetterSink = producer
-      ? new KafkaDeadLetters(producer, options.dlqTopic!)
+      ? new KafkaDeadLetters(producer, options.dlqTopic!, options.dlqCompression)
       : new LoggedDeadLetters();
 
     const stopped = new Promise<void>((resolve, reject) => {
@@ -125,7 +132,6 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       });
     });
     progress = setInterval(() => log("info", "live progress", metrics.summary()), PROGRESS_MS);
-    await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     const base: Omit<BatchContext, "heartbeat"> = {
       pipeline: pipeline.name,

@@ -1,11 +1,27 @@
 /**
- * The KafkaJS client, logging through orderstats' JSON logger.
+ * The KafkaJS client: TLS and SASL as configured, every compression codec registered,
+ * logging through orderstats' JSON logger.
  *
  * @module
  */
 import process from "node:process";
-import { Kafka, type logCreator, logLevel } from "kafkajs";
+import { Kafka, type KafkaConfig, type logCreator, logLevel, type SASLOptions } from "kafkajs";
 import { type Level, log } from "../../util/log.ts";
+import { registerCodecs } from "./codecs.ts";
+import { mskIamTokenProvider } from "./msk_iam.ts";
+
+/** SASL settings: a user and password, or AWS MSK IAM. */
+export type KafkaSasl =
+  | { mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"; username: string; password: string }
+  | { mechanism: "AWS_MSK_IAM"; region: string };
+
+/** Where the brokers are and how to authenticate; file contents already read. */
+export interface KafkaConnection {
+  brokers: string[];
+  /** TLS, or `undefined` for plaintext. Without `ca` the runtime's root store verifies. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  sasl?: KafkaSasl;
+}
 
 const LEVELS: Record<number, Level> = {
   [logLevel.ERROR]: "error",
@@ -38,8 +54,38 @@ export function muteKafkajsTimerWarning(): void {
   });
 }
 
-/** A Kafka client for `brokers`. KafkaJS's own logs below WARN are dropped. */
-export function kafkaClient(brokers: string[], clientId = "orderstats"): Kafka {
+function saslOptions(sasl: KafkaSasl): SASLOptions {
+  switch (sasl.mechanism) {
+    case "PLAIN":
+      return { mechanism: "plain", username: sasl.username, password: sasl.password };
+    case "SCRAM-SHA-256":
+      return { mechanism: "scram-sha-256", username: sasl.username, password: sasl.password };
+    case "SCRAM-SHA-512":
+      return { mechanism: "scram-sha-512", username: sasl.username, password: sasl.password };
+    case "AWS_MSK_IAM":
+      return { mechanism: "oauthbearer", oauthBearerProvider: mskIamTokenProvider(sasl.region) };
+  }
+}
+
+/** KafkaJS settings for `connection` (no secret of it is ever logged). */
+export function kafkaConfig(connection: KafkaConnection, clientId = "orderstats"): KafkaConfig {
+  const { brokers, tls, sasl } = connection;
+  return {
+    clientId,
+    brokers,
+    ssl: tls && {
+      ...(tls.ca === undefined ? {} : { ca: [tls.ca] }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert, key: tls.key }),
+    },
+    sasl: sasl && saslOptions(sasl),
+    logLevel: logLevel.WARN,
+    logCreator: toOurLog,
+  };
+}
+
+/** A Kafka client for `connection`. KafkaJS's own logs below WARN are dropped. */
+export function kafkaClient(connection: KafkaConnection, clientId = "orderstats"): Kafka {
   muteKafkajsTimerWarning();
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: toOurLog });
+  registerCodecs();
+  return new Kafka(kafkaConfig(connection, clientId));
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Producer } from "kafkajs";
+import { type Compression, COMPRESSIONS } from "./codecs.ts";
 import type { CdcMessage } from "../cdc/mod.ts";
 import { log } from "../../util/log.ts";
 
@@ -26,13 +27,18 @@ export interface DeadLetterSink {
 
 /** Dead letters to a Kafka topic, sent with acks from all replicas. */
 export class KafkaDeadLetters implements DeadLetterSink {
-  constructor(private readonly producer: Producer, readonly topic: string) {}
+  constructor(
+    private readonly producer: Producer,
+    readonly topic: string,
+    readonly compression: Compression = "none",
+  ) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     await this.producer.send({
       topic: this.topic,
       acks: -1,
+      compression: COMPRESSIONS[this.compression],
       messages: letters.map(({ message, reason }) => ({
         key: message.key && Buffer.from(message.key),
         value: message.value && Buffer.from(message.value),
