@@ -111,6 +111,7 @@ export function parseConfig(
   if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) {
     throw new ConfigError("--mongo-uri must start with mongodb:// or mongodb+srv://");
   }
+  const kafkaModes = OPTIONS.find((o) => o.name === "kafka-security-protocol")!.modes;
   return {
     help: false,
     config: {
@@ -123,7 +124,10 @@ export function parseConfig(
         batchSize: get("batch-size"),
       },
       kafka: {
-        connection: kafkaConnection(get, env),
+        // Bootstrap and totals never connect: their TLS files and secrets need not exist.
+        connection: kafkaModes.includes(mode)
+          ? kafkaConnection(get, env)
+          : { brokers: get("kafka-brokers") },
         topic: get("kafka-topic"),
         consumerGroup: get("consumer-group"),
         partitions: get("topic-partitions"),

@@ -203,3 +203,17 @@ Deno.test("inconsistent Kafka security settings fail naming the flag and its var
     await Deno.remove(notPem);
   }
 });
+
+Deno.test("bootstrap and totals ignore Kafka security settings: they never connect to Kafka", () => {
+  const env = {
+    KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+    KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+    KAFKA_SSL_CA_LOCATION: "/only/mounted/in/live/ca.pem",
+  };
+  for (const mode of ["bootstrap", "totals"]) {
+    const parsed = parseConfig([`--mode=${mode}`], env);
+    assert.ok(!parsed.help);
+    assert.deepEqual(parsed.config.kafka.connection, { brokers: ["localhost:9092"] });
+  }
+  assert.throws(() => parseConfig(["--mode=setup"], env), ConfigError);
+});
