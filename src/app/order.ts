@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Long } from "mongodb";
 import { BadRecordError } from "../util/errors.ts";
 import { bsonType, describe } from "../util/describe.ts";
 
@@ -110,6 +111,16 @@ const TYPED_KEY = /^[ns]:/;
 export function customerIdJson(key: string): string {
   if (key.startsWith("n:")) return key.slice(2);
   return JSON.stringify(key.startsWith("s:") ? key.slice(2) : key);
+}
+
+/**
+ * The `customer_id` values {@link parseCustomerId} turns into `key`, to query MongoDB by
+ * key (`$in`). A number matches every numeric BSON type equal to it.
+ */
+export function customerIdValues(key: string): unknown[] {
+  if (!INTEGER_TEXT.test(key)) return [key];
+  const n = BigInt(key);
+  return n >= INT64_MIN && n <= INT64_MAX ? [key, Long.fromBigInt(n)] : [key];
 }
 
 /**

@@ -45,6 +45,7 @@ export interface Config {
     dedupTable?: string;
   };
   bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
+  audit: { readsPerSecond: number; settleSeconds: number; metricsFile?: string };
   writeConcurrency: number;
   createTopic: boolean;
   customer?: string;
@@ -153,6 +154,11 @@ export function parseConfig(
         force: get("force"),
         allowNoChangeStreams: get("allow-no-change-streams"),
         badRecordsFile: get("bad-records-file"),
+      },
+      audit: {
+        readsPerSecond: get("audit-rate"),
+        settleSeconds: get("audit-settle-seconds"),
+        metricsFile: get("audit-metrics-file"),
       },
       writeConcurrency: get("write-concurrency"),
       createTopic: get("create-topic"),

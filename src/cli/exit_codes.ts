@@ -14,6 +14,7 @@ export const EXIT_CODES = {
     "or another bootstrap's claim",
   5: "a service (MongoDB, Kafka, DynamoDB) is unreachable",
   6: "interrupted (SIGTERM/SIGINT) before a bootstrap or setup finished: run it again",
+  7: "audit found drift: totals that still differ from MongoDB's $group after re-checks",
 } as const;
 
 /** Maps an error code to the process exit code. */
@@ -28,6 +29,8 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
       return 4;
     case "UNAVAILABLE":
       return 5;
+    case "DRIFT":
+      return 7;
     default:
       return 1;
   }

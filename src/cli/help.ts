@@ -20,6 +20,8 @@ export function helpText(): string {
     "  totals     print totals as JSON lines (--customer for one)",
     "  serve      the read API: GET /v1/totals/{customer}, GET /v1/totals?limit=&cursor=",
     "             (docs/api.md); live workers serve it too with --serve-api",
+    "  audit      compare every total with MongoDB's $group while live runs; one JSON",
+    "             summary line on stdout, exit 7 on drift (--customer for one)",
     "",
     "Options (flags win over environment variables):",
   ];

@@ -14,6 +14,9 @@ import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orde
 import { customerIdJson } from "../app/order.ts";
 import { runLive } from "../runtimes/live/run.ts";
 import { runServe } from "../runtimes/serve/run.ts";
+import { AuditDriftError, runAudit } from "../runtimes/audit/run.ts";
+import { auditMetricsText, writeTextAtomically } from "../runtimes/audit/metrics.ts";
+import { orderReference } from "../app/audit_reference.ts";
 import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
 import { connectKafka } from "../sources/kafka/connect.ts";
@@ -58,12 +61,16 @@ export async function setup(config: Config): Promise<void> {
   }
 }
 
+function mongoClient(config: Config): MongoClient {
+  log("info", "connecting to MongoDB", { uri: redactUri(config.mongo.uri) });
+  return new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+}
+
 /** `--mode=bootstrap`: prints one summary JSON line on stdout. */
 export async function bootstrap(config: Config, signal: AbortSignal): Promise<void> {
-  const mongo = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  const mongo = mongoClient(config);
   const state = store(config);
   try {
-    log("info", "connecting to MongoDB", { uri: redactUri(config.mongo.uri) });
     await mongo.connect();
     const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
     const summary = await runBootstrap({
@@ -94,6 +101,36 @@ export async function totals(config: Config): Promise<void> {
       console.log(`{"customer_id":${customerIdJson(row.key)},"total":${toJson(row.total)}}`);
     }
   } finally {
+    state.client.destroy();
+  }
+}
+
+/**
+ * `--mode=audit`: one summary JSON line on stdout (and the metrics file); throws
+ * {@link AuditDriftError} (exit 7) when totals still differ after re-checks.
+ */
+export async function audit(config: Config, signal: AbortSignal): Promise<void> {
+  const mongo = mongoClient(config);
+  const state = store(config);
+  try {
+    await mongo.connect();
+    const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
+    const summary = await runAudit({
+      pipeline: config.pipeline,
+      store: state,
+      reference: orderReference(collection, config.bootstrap.badRecordsFile),
+      key: config.customer,
+      readsPerSecond: config.audit.readsPerSecond,
+      settleMs: config.audit.settleSeconds * 1000,
+      signal,
+    });
+    console.log(toJson({ event: "audit_complete", ...summary }));
+    if (config.audit.metricsFile !== undefined) {
+      await writeTextAtomically(config.audit.metricsFile, auditMetricsText(summary, new Date()));
+    }
+    if (summary.drifted > 0) throw new AuditDriftError(summary.drifted, summary.compared);
+  } finally {
+    await mongo.close();
     state.client.destroy();
   }
 }

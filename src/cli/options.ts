@@ -24,8 +24,8 @@ export interface OptionSpec {
 }
 
 /** What the binary does in one run. */
-export type Mode = "bootstrap" | "live" | "setup" | "totals" | "serve";
-export const MODES: readonly Mode[] = ["bootstrap", "live", "setup", "totals", "serve"];
+export type Mode = "bootstrap" | "live" | "setup" | "totals" | "serve" | "audit";
+export const MODES: readonly Mode[] = ["bootstrap", "live", "setup", "totals", "serve", "audit"];
 
 /** All options, in help order. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -36,7 +36,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     choices: MODES,
     modes: [],
     help: "What to do: bootstrap, live, setup (create tables/topic), totals (print totals), " +
-      "or serve (the read API over HTTP).",
+      "serve (the read API over HTTP) or audit (compare every total with MongoDB's $group).",
   },
   {
     name: "pipeline",
@@ -51,7 +51,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "MONGO_URI",
     kind: "string",
     default: "mongodb://localhost:27017/?replicaSet=rs0&directConnection=true",
-    modes: ["bootstrap"],
+    modes: ["bootstrap", "audit"],
     help: "MongoDB connection string (a replica set: change streams need one). Never logged.",
   },
   {
@@ -59,7 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "MONGO_DB",
     kind: "string",
     default: "shop",
-    modes: ["bootstrap"],
+    modes: ["bootstrap", "audit"],
     help: "Database holding the orders collection.",
   },
   {
@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "MONGO_COLLECTION",
     kind: "string",
     default: "orders",
-    modes: ["bootstrap"],
+    modes: ["bootstrap", "audit"],
     help: "Orders collection: documents {_id, customer_id, amount}.",
   },
   {
@@ -307,8 +307,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "BAD_RECORDS_FILE",
     kind: "string",
     default: "bad-records.jsonl",
-    modes: ["bootstrap"],
-    help: "Where bootstrap writes documents it cannot decode (JSON lines with _id and reason).",
+    modes: ["bootstrap", "audit"],
+    help: "Where bootstrap writes documents it cannot decode (JSON lines with _id and reason); " +
+      "audit reads it to say which rejected orders bootstrap recorded.",
   },
   {
     name: "create-topic",
@@ -328,8 +329,34 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "customer",
     kind: "string",
-    modes: ["totals"],
-    help: "Print only this customer's total, by key: c42 for a string id, n:42 for a number.",
+    modes: ["totals", "audit"],
+    help: "Print (totals) or audit only this customer's total, by key: c42 for a string id, " +
+      "n:42 for a number.",
+  },
+  {
+    name: "audit-rate",
+    env: "AUDIT_RATE",
+    kind: "integer",
+    default: "1000",
+    modes: ["audit"],
+    help: "DynamoDB items the audit reads per second at most (its load on the totals table).",
+  },
+  {
+    name: "audit-settle-seconds",
+    env: "AUDIT_SETTLE_SECONDS",
+    kind: "integer",
+    default: "60",
+    modes: ["audit"],
+    help: "How long customers that differ are re-read (changes live has not applied yet) " +
+      "before a difference counts as drift.",
+  },
+  {
+    name: "audit-metrics-file",
+    env: "AUDIT_METRICS_FILE",
+    kind: "string",
+    modes: ["audit"],
+    help: "Also write the audit's figures to this file as Prometheus text (for cron jobs and " +
+      "node_exporter's textfile collector).",
   },
   {
     name: "log-level",

@@ -55,6 +55,9 @@ export async function run(
       case "serve":
         await modes.serve(config, controller.signal);
         break;
+      case "audit":
+        await modes.audit(config, controller.signal);
+        break;
     }
     return 0;
   } catch (error) {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "NO_CHANGE_STREAMS"
   | "HANDOFF_MISSING"
   | "STATE_CONFLICT"
+  | "DRIFT"
   | "UNAVAILABLE";
 
 /** Base class: every error orderstats raises on purpose. */
