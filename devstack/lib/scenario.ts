@@ -126,7 +126,12 @@ export async function mongoTotals(collection: Collection): Promise<Map<string, b
   const rows = await collection.aggregate([
     { $group: { _id: "$customer_id", total: { $sum: "$amount" } } },
   ], { promoteLongs: false }).toArray();
-  const key = (id: unknown) => typeof id === "string" || id == null ? String(id) : `n:${id}`;
+  const key = (id: unknown) =>
+    typeof id === "string"
+      ? (/^[ns]:/.test(id) ? `s:${id}` : id)
+      : id == null
+      ? String(id)
+      : `n:${id}`;
   return new Map(rows.map((r) => [key(r._id), BigInt(r.total.toString())]));
 }
 

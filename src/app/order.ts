@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Long } from "mongodb";
+import { Decimal128, Long } from "mongodb";
 import { BadRecordError } from "../util/errors.ts";
 import { bsonType, describe } from "../util/describe.ts";
 
@@ -115,12 +115,15 @@ export function customerIdJson(key: string): string {
 
 /**
  * The `customer_id` values {@link parseCustomerId} turns into `key`, to query MongoDB by
- * key (`$in`). A number matches every numeric BSON type equal to it.
+ * key (`$in`): `c42` → `"c42"`, `s:n:42` → `"n:42"`, `n:42` → `Long(42)`, which matches
+ * every numeric BSON type equal to it. A key no customer_id has matches nothing.
  */
 export function customerIdValues(key: string): unknown[] {
-  if (!INTEGER_TEXT.test(key)) return [key];
-  const n = BigInt(key);
-  return n >= INT64_MIN && n <= INT64_MAX ? [key, Long.fromBigInt(n)] : [key];
+  if (key.startsWith("s:")) return [key.slice(2)];
+  if (!key.startsWith("n:")) return [key];
+  if (!INTEGER_TEXT.test(key.slice(2))) return [];
+  const n = BigInt(key.slice(2));
+  return [n >= INT64_MIN && n <= INT64_MAX ? Long.fromBigInt(n) : Decimal128.fromString(`${n}`)];
 }
 
 /**

@@ -143,6 +143,7 @@ export async function serve(config: Config, signal: AbortSignal): Promise<void> 
       reader: state,
       pipeline: config.pipeline,
       port: config.live.httpPort,
+      api: { customerJson: customerIdJson },
       signal,
     });
   } finally {
@@ -164,7 +165,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
       dlqTopic: config.kafka.dlqTopic,
       dlqCompression: config.kafka.dlqCompression,
       httpPort: config.live.httpPort,
-      serveApi: config.live.serveApi,
+      api: config.live.serveApi ? { customerJson: customerIdJson } : undefined,
       sessionTimeoutMs: config.live.sessionTimeoutMs,
       appliedOffsets: config.ddb.dedupTable === undefined
         ? undefined

@@ -23,6 +23,10 @@ const ORDERS: Document[] = [
   { _id: 4, customer_id: "x y?", amount: 1 },
   { _id: 5, customer_id: "ü", amount: 2 },
   { _id: 6, customer_id: "max", amount: Long.fromString("9223372036854775807") },
+  { _id: 7, customer_id: "42", amount: 1 }, // a string customer…
+  { _id: 8, customer_id: 42, amount: 20 }, // …and a numeric one: two customers, as in $group
+  { _id: 9, customer_id: Long.fromString("42"), amount: 22 },
+  { _id: 10, customer_id: "n:42", amount: 300 },
   ...Array.from({ length: 7 }, (_, i) => ({ _id: 100 + i, customer_id: `p${i}`, amount: i })),
 ];
 
@@ -60,12 +64,24 @@ Deno.test({
       assert.equal(one.status, 200);
       assert.match(one.headers.get("content-type")!, /^application\/json/);
       assert.equal(one.body.customer_id, "c1");
+      assert.equal(one.body.key, "c1");
       assert.equal(one.body.total, "15");
       assert.ok(!Number.isNaN(Date.parse(one.body.updated_at)), one.body.updated_at);
       assert.equal((await get(port, "/v1/totals/max")).body.total, "9223372036854775807");
       assert.equal((await get(port, "/v1/totals/a%2Fb")).body.total, "7");
       assert.equal((await get(port, `/v1/totals/${encodeURIComponent("x y?")}`)).body.total, "1");
       assert.equal((await get(port, "/v1/totals/%C3%BC")).body.total, "2");
+      // "42" and 42 are distinct customers, addressed by key; customer_id keeps its type.
+      const text = await get(port, "/v1/totals/42");
+      assert.deepEqual([text.body.customer_id, text.body.key, text.body.total], ["42", "42", "1"]);
+      const number = await get(port, "/v1/totals/n:42");
+      assert.deepEqual([number.body.customer_id, number.body.key, number.body.total], [
+        42,
+        "n:42",
+        "42",
+      ]);
+      const escaped = await get(port, "/v1/totals/s%3An%3A42");
+      assert.deepEqual([escaped.body.customer_id, escaped.body.total], ["n:42", "300"]);
 
       // Paging: every customer exactly once, pages of at most 3, the last with no cursor.
       const seen = new Map<string, bigint>();
@@ -77,16 +93,16 @@ Deno.test({
         assert.equal(page.status, 200, JSON.stringify(page.body));
         assert.ok(page.body.totals.length <= 3);
         for (const row of page.body.totals) {
-          assert.ok(!seen.has(row.customer_id), `${row.customer_id} twice`);
-          seen.set(row.customer_id, BigInt(row.total));
+          assert.ok(!seen.has(row.key), `${row.key} twice`);
+          seen.set(row.key, BigInt(row.total));
         }
         cursor = page.body.next_cursor;
         pages++;
       } while (cursor !== null);
       assert.deepEqual(seen, await mongoTotals(scene.orders));
-      assert.ok(pages >= 4, `${pages} pages`);
+      assert.ok(pages >= 5, `${pages} pages`);
       const all = await get(port, "/v1/totals");
-      assert.equal(all.body.totals.length, 12);
+      assert.equal(all.body.totals.length, 15);
       assert.equal(all.body.next_cursor, null);
 
       const refused: [string, number, string, RequestInit?][] = [
@@ -121,7 +137,7 @@ Deno.test({
       assert.equal(other.status, 404);
       await other.body?.cancel();
       const metrics = await server.metrics();
-      assert.equal(metrics.get('orderstats_api_requests_total{route="customer",status="200"}'), 5);
+      assert.equal(metrics.get('orderstats_api_requests_total{route="customer",status="200"}'), 8);
     } finally {
       assert.equal((await server.stop()).code, 0);
     }

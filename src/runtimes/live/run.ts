@@ -23,7 +23,7 @@ import type { ContributionCodec } from "./apply.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
 import { awaitHandoff } from "./handoff.ts";
 import { serveHttp } from "../http.ts";
-import { ApiMetrics, totalsRoutes } from "../serve/api.ts";
+import { ApiMetrics, type ApiOptions, totalsRoutes } from "../serve/api.ts";
 import { LiveMetrics } from "./metrics.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { errorFields, log } from "../../util/log.ts";
@@ -44,8 +44,8 @@ export interface LiveOptions<T> {
   dlqCompression?: Compression;
   /** Serve /healthz, /readyz, /metrics here. */
   httpPort?: number;
-  /** Also serve the read API (`/v1/totals`) on `httpPort`. */
-  serveApi?: boolean;
+  /** Also serve the read API (`/v1/totals`) on `httpPort`, presenting customers so. */
+  api?: Omit<ApiOptions, "metrics">;
   /** Watermarks of applied offsets (`--ddb-dedup-table`), to skip replays cheaply. */
   appliedOffsets?: AppliedOffsets;
   /** Consumer-group session timeout. @default 30000 */
@@ -72,7 +72,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
   const status = { handoff: false, joined: false, failed: false };
   // The server stops with the worker, whether it stops on the signal or on a failure.
   const httpStop = new AbortController();
-  const api = options.serveApi ? new ApiMetrics() : undefined;
+  const api = options.api && new ApiMetrics();
   const http = options.httpPort === undefined ? undefined : serveHttp(
     options.httpPort,
     {
@@ -81,7 +81,7 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       metrics: () => metrics.render() + (api?.render() ?? ""),
     },
     AbortSignal.any([signal, httpStop.signal]),
-    api && totalsRoutes(pipeline.store, pipeline.name, api),
+    api && totalsRoutes(pipeline.store, pipeline.name, { ...options.api, metrics: api }),
   );
 
   const kafka = kafkaClient(options.kafka);

@@ -48,25 +48,45 @@ export class ApiMetrics {
   }
 }
 
+/** How the API presents customers. */
+export interface ApiOptions {
+  /**
+   * The `customer_id` a key stands for, as JSON text (a number stays a number with every
+   * digit). @default the key as a JSON string
+   */
+  customerJson?: (key: string) => string;
+  metrics?: ApiMetrics;
+}
+
 /** The `/v1/totals` routes of `pipeline`, reading from `reader`. */
 export function totalsRoutes(
   reader: TotalsReader,
   pipeline: string,
-  metrics: ApiMetrics = new ApiMetrics(),
+  { customerJson = JSON.stringify, metrics = new ApiMetrics() }: ApiOptions = {},
 ): Routes {
+  const rowJson = (row: TotalRow) =>
+    `{"customer_id":${customerJson(row.key)},"key":${JSON.stringify(row.key)},` +
+    `"total":"${row.total}","updated_at":${JSON.stringify(row.updatedAt ?? null)}}`;
   return async (request) => {
     const url = new URL(request.url);
     if (url.pathname !== PREFIX && !url.pathname.startsWith(`${PREFIX}/`)) return undefined;
     const route = url.pathname === PREFIX ? "list" : "customer";
-    const response = await answer(reader, pipeline, request, url, route);
+    const response = await answer({ reader, pipeline, rowJson }, request, url, route);
     metrics.requests.inc({ route, status: String(response.status) });
     return response;
   };
 }
 
+/** What a route needs to answer. */
+interface RouteContext {
+  reader: TotalsReader;
+  pipeline: string;
+  /** One total as JSON text. */
+  rowJson: (row: TotalRow) => string;
+}
+
 async function answer(
-  reader: TotalsReader,
-  pipeline: string,
+  ctx: RouteContext,
   request: Request,
   url: URL,
   route: "list" | "customer",
@@ -75,13 +95,13 @@ async function answer(
     if (request.method !== "GET") {
       throw new ApiError(405, "method_not_allowed", `${request.method} is not allowed; use GET`);
     }
-    return json(200, await (route === "list" ? listPage : one)(reader, pipeline, url));
+    return jsonText(200, await (route === "list" ? listPage : one)(ctx, url));
   } catch (error) {
     return errorResponse(error, request);
   }
 }
 
-async function one(reader: TotalsReader, pipeline: string, url: URL) {
+async function one({ reader, pipeline, rowJson }: RouteContext, url: URL): Promise<string> {
   const segment = url.pathname.slice(PREFIX.length + 1);
   if (segment === "" || segment.includes("/")) {
     throw new ApiError(
@@ -100,10 +120,10 @@ async function one(reader: TotalsReader, pipeline: string, url: URL) {
       `No total for customer ${JSON.stringify(customer)}`,
     );
   }
-  return totalJson(row);
+  return rowJson(row);
 }
 
-async function listPage(reader: TotalsReader, pipeline: string, url: URL) {
+async function listPage({ reader, pipeline, rowJson }: RouteContext, url: URL): Promise<string> {
   onlyParameters(url, ["limit", "cursor"]);
   const limitText = url.searchParams.get("limit");
   const cursor = url.searchParams.get("cursor");
@@ -112,14 +132,8 @@ async function listPage(reader: TotalsReader, pipeline: string, url: URL) {
     limit,
     after: cursor === null ? undefined : decodeCursor(cursor),
   });
-  return {
-    totals: page.rows.map(totalJson),
-    next_cursor: page.next === undefined ? null : encodeCursor(page.next),
-  };
-}
-
-function totalJson(row: TotalRow) {
-  return { customer_id: row.key, total: row.total, updated_at: row.updatedAt ?? null };
+  const next = page.next === undefined ? null : encodeCursor(page.next);
+  return `{"totals":[${page.rows.map(rowJson).join(",")}],"next_cursor":${JSON.stringify(next)}}`;
 }
 
 function onlyParameters(url: URL, allowed: readonly string[]): void {
@@ -181,11 +195,15 @@ function decodeCursor(cursor: string): string {
   return key;
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(`${toJson(body)}\n`, {
+function jsonText(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${body}\n`, {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return jsonText(status, toJson(body), headers);
 }
 
 function errorResponse(error: unknown, request: Request): Response {

@@ -5,19 +5,23 @@
  * @module
  */
 import { serveHttp } from "../http.ts";
-import { ApiMetrics, type TotalsReader, totalsRoutes } from "./api.ts";
+import { ApiMetrics, type ApiOptions, type TotalsReader, totalsRoutes } from "./api.ts";
 
 /** Options for {@link runServe}. */
 export interface ServeOptions {
   reader: TotalsReader;
   pipeline: string;
   port: number;
+  /** How customers are presented. */
+  api?: Omit<ApiOptions, "metrics">;
   /** Aborting stops the server (after the requests in hand). */
   signal: AbortSignal;
 }
 
 /** Serves until `signal` aborts; fails first when the totals table cannot be read. */
-export async function runServe({ reader, pipeline, port, signal }: ServeOptions): Promise<void> {
+export async function runServe(
+  { reader, pipeline, port, api, signal }: ServeOptions,
+): Promise<void> {
   // A missing table or unreachable DynamoDB fails the start, not every request.
   await reader.total(pipeline, "");
   const metrics = new ApiMetrics();
@@ -29,7 +33,7 @@ export async function runServe({ reader, pipeline, port, signal }: ServeOptions)
       metrics: () => metrics.render(),
     },
     signal,
-    totalsRoutes(reader, pipeline, metrics),
+    totalsRoutes(reader, pipeline, { ...api, metrics }),
   );
   await server.finished;
 }
