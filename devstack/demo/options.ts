@@ -25,7 +25,8 @@ export const USAGE =
 
 Runs orderstats end to end on the local stack: seeds MongoDB, bootstraps DynamoDB totals
 from a snapshot while orders keep changing, runs live mode on the Debezium-format CDC topic,
-changes more orders, and compares the totals with MongoDB's own $group. Exit 0 on "match".
+changes more orders, compares the totals with MongoDB's own $group, and ends with an
+orderstats --mode=audit run while live keeps going. Exit 0 on "match".
 
   --orders N     orders seeded before the bootstrap            (default 20000)
   --customers N  customers they belong to                      (default 500)
