@@ -25,7 +25,7 @@ import { BatchWriter } from "../src/state/dynamodb/batch_writer.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { bootstrapVersion } from "../src/state/version.ts";
-import { packTimestamp } from "../src/sources/change.ts";
+import { packTimestamp } from "../src/pipeline/change.ts";
 import {
   benchArgs,
   benchDynamo,

@@ -31,7 +31,7 @@ import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { MAX_TRANSACTION_ITEMS } from "../src/state/dynamodb/ledger.ts";
 import { formatVersion } from "../src/state/version.ts";
-import { packTimestamp } from "../src/sources/change.ts";
+import { packTimestamp } from "../src/pipeline/change.ts";
 import { CdcWorkload, type Distribution } from "./_cdc_workload.ts";
 import { measureLatency } from "./_latency.ts";
 import {

@@ -8,10 +8,28 @@
 import type { Document } from "mongodb";
 import { Sum } from "../pipeline/monoid.ts";
 import { type Pipeline, pipeline } from "../pipeline/pipeline.ts";
-import { decodeOrder, type Order, parseAmount, parseCustomerId } from "./order.ts";
-import type { ContributionCodec, ContributionReading } from "../runtimes/live/apply.ts";
-import type { OrderPatch } from "../sources/change.ts";
+import { orderKey, parseAmount, parseCustomerId } from "../pipeline/bson_values.ts";
+import type { ContributionCodec, ContributionReading } from "../pipeline/contribution.ts";
+import type { OrderPatch } from "../pipeline/change.ts";
 import { BadRecordError } from "../util/errors.ts";
+
+/** One order as the pipeline sees it. */
+export interface Order {
+  /** Canonical `_id` (see {@link orderKey}). */
+  orderKey: string;
+  customer_id: string;
+  /** Amount in the collection's minor unit, exact. */
+  amount: bigint;
+}
+
+/** Turns a full order document into an {@link Order}, or throws {@link BadRecordError}. */
+export function decodeOrder(doc: Record<string, unknown>, where: string): Order {
+  return {
+    orderKey: orderKey(doc._id, where),
+    customer_id: parseCustomerId(doc.customer_id, where),
+    amount: parseAmount(doc.amount, where),
+  };
+}
 
 /** The pipeline definition, for any store. */
 export function orderTotals<S>(name: string, store: S): Pipeline<Order, bigint, S> {

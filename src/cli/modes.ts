@@ -11,7 +11,7 @@ import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
 import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
-import { customerIdJson } from "../app/order.ts";
+import { customerIdJson } from "../pipeline/bson_values.ts";
 import { runLive } from "../runtimes/live/run.ts";
 import { runServe } from "../runtimes/serve/run.ts";
 import { AuditDriftError, runAudit } from "../runtimes/audit/run.ts";

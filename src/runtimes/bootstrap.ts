@@ -23,7 +23,7 @@ import type { DynamoStore } from "../state/dynamodb/store.ts";
 import type { Handoff } from "../state/dynamodb/items.ts";
 import type { MongoSnapshotSource, ResumePoint } from "../sources/mongo/snapshot.ts";
 import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
-import { timestampParts } from "../sources/change.ts";
+import { timestampParts } from "../pipeline/change.ts";
 import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
 import { BootstrapClaim, StateConflictError } from "./claim.ts";

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { ClusterTime, Position } from "../sources/change.ts";
+import type { ClusterTime, Position } from "../pipeline/change.ts";
 
 /** Where a change read from Kafka sits. */
 export interface ChangeOrigin {

@@ -22,7 +22,7 @@ import { MongoSnapshotSource, type SnapshotItem } from "../../src/sources/mongo/
 import { type BootstrapOptions, runBootstrap } from "../../src/runtimes/bootstrap.ts";
 import { StateConflictError } from "../../src/runtimes/bootstrap.ts";
 import { decodeOrderDocument, orderTotals } from "../../src/app/orderstats.ts";
-import type { Order } from "../../src/app/order.ts";
+import type { Order } from "../../src/app/orderstats.ts";
 import { bootstrapVersion } from "../../src/state/version.ts";
 
 function seed(n: number): Document[] {

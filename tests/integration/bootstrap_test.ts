@@ -18,7 +18,7 @@ import {
 import { ddbClientConfig, ferretUri, mongoUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
-import { timestampParts } from "../../src/sources/change.ts";
+import { timestampParts } from "../../src/pipeline/change.ts";
 import { MongoSnapshotSource } from "../../src/sources/mongo/snapshot.ts";
 import { decodeOrderDocument } from "../../src/app/orderstats.ts";
 

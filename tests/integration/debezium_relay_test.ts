@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Decimal128, Int32, Long, ObjectId } from "bson";
 import { MongoClient } from "mongodb";
-import { decodeOrder } from "../../src/app/order.ts";
+import { decodeOrder } from "../../src/app/orderstats.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import { mongoUri } from "../../devstack/lib/env.ts";
 import { readTopic, startRelay, testKafka } from "../../devstack/lib/kafka.ts";

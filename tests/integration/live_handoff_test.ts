@@ -17,7 +17,7 @@ import { ddbClientConfig, mongoUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { MongoSnapshotSource, type ResumePoint } from "../../src/sources/mongo/snapshot.ts";
 import { decodeOrderDocument, orderTotals } from "../../src/app/orderstats.ts";
-import type { Order } from "../../src/app/order.ts";
+import type { Order } from "../../src/app/orderstats.ts";
 import { runBootstrap } from "../../src/runtimes/bootstrap.ts";
 
 /**

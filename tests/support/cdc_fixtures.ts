@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { CdcDecoded, CdcMessage } from "../../src/sources/cdc/mod.ts";
-import type { OrderChange } from "../../src/sources/change.ts";
+import type { OrderChange } from "../../src/pipeline/change.ts";
 
 const DIR = new URL("../fixtures/debezium/", import.meta.url);
 

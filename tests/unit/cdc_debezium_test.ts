@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeOrder, parseAmount } from "../../src/app/order.ts";
+import { decodeOrder } from "../../src/app/orderstats.ts";
+import { parseAmount } from "../../src/pipeline/bson_values.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import { asKind, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
 

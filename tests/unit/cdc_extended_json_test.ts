@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
-import { orderKey, parseAmount } from "../../src/app/order.ts";
+import { orderKey, parseAmount } from "../../src/pipeline/bson_values.ts";
 import {
   orderKeyFromDebeziumKey,
   parseExtendedJson,

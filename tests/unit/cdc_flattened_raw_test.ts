@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Long } from "bson";
-import { decodeOrder } from "../../src/app/order.ts";
+import { decodeOrder } from "../../src/app/orderstats.ts";
 import { decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
 import { asKind, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Decimal128, Double, Int32, Long, ObjectId, Timestamp } from "bson";
-import { decodeOrder, parseAmount } from "../../src/app/order.ts";
-import type { OrderChange } from "../../src/sources/change.ts";
+import { decodeOrder } from "../../src/app/orderstats.ts";
+import { parseAmount } from "../../src/pipeline/bson_values.ts";
+import type { OrderChange } from "../../src/pipeline/change.ts";
 import { decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import {
   type RelayChangeEvent,

@@ -6,7 +6,7 @@ import { Sum } from "../../src/pipeline/monoid.ts";
 import type { LedgerEntry } from "../../src/state/dynamodb/items.ts";
 import type { LedgerWrite } from "../../src/state/dynamodb/ledger.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
-import { packTimestamp, type Position } from "../../src/sources/change.ts";
+import { packTimestamp, type Position } from "../../src/pipeline/change.ts";
 import { bootstrapVersion, type ChangeOrigin } from "../../src/state/version.ts";
 
 /** A change at `offset` of partition 0 (or `partition`), with `position`. */

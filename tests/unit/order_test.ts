@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Decimal128, Double, Int32, Long, ObjectId } from "bson";
-import { decodeOrder, orderKey, parseAmount, parseCustomerId } from "../../src/app/order.ts";
+import { decodeOrder } from "../../src/app/orderstats.ts";
+import { orderKey, parseAmount, parseCustomerId } from "../../src/pipeline/bson_values.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
 
 Deno.test("parseAmount() keeps int64 exact from every numeric BSON type", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ResumeTokenError, tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
-import { packTimestamp, type Position, timestampParts } from "../../src/sources/change.ts";
+import { packTimestamp, type Position, timestampParts } from "../../src/pipeline/change.ts";
 import { bootstrapVersion, judge, parseVersion } from "../../src/state/version.ts";
 
 Deno.test("tokenClusterTime() reads the Timestamp of a real MongoDB token", () => {

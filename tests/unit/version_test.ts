@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packTimestamp } from "../../src/sources/change.ts";
+import { packTimestamp } from "../../src/pipeline/change.ts";
 import {
   bootstrapVersion,
   formatVersion,

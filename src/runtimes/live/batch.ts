@@ -13,7 +13,7 @@ import {
   decodeCdcMessage,
   messageWhere,
 } from "../../sources/cdc/mod.ts";
-import type { ClusterTime } from "../../sources/change.ts";
+import type { ClusterTime } from "../../pipeline/change.ts";
 import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import {
   commitLedger,
@@ -24,12 +24,8 @@ import {
 } from "../../state/dynamodb/ledger.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
-import {
-  applyChanges,
-  type ContributionCodec,
-  type RecordOutcome,
-  type VersionedChange,
-} from "./apply.ts";
+import type { ContributionCodec } from "../../pipeline/contribution.ts";
+import { applyChanges, type RecordOutcome, type VersionedChange } from "./apply.ts";
 import { packChunks } from "./chunks.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { BadRecordError } from "../../util/errors.ts";

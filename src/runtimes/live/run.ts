@@ -19,7 +19,7 @@ import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
 import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
-import type { ContributionCodec } from "./apply.ts";
+import type { ContributionCodec } from "../../pipeline/contribution.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
 import { awaitHandoff } from "./handoff.ts";
 import { serveHttp } from "../http.ts";

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { orderKey } from "../../app/order.ts";
+import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
-import type { OrderPatch, Position } from "../change.ts";
+import type { OrderPatch, Position } from "../../pipeline/change.ts";
 import { isPlainObject, parseExtendedJson } from "./extended_json.ts";
 import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";

@@ -12,15 +12,7 @@
  */
 import { EJSON } from "bson";
 import { BadRecordError } from "../../util/errors.ts";
-
-const INTEGER_TEXT = /^-?\d+$/;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-function inInt64(text: string): boolean {
-  const value = BigInt(text);
-  return value >= INT64_MIN && value <= INT64_MAX;
-}
+import { INTEGER_TEXT, isInt64 } from "../../pipeline/bson_values.ts";
 
 /** JSON.parse's reviver context (ES2025 "JSON.parse source text access"). */
 interface ReviverContext {
@@ -34,7 +26,7 @@ function losslessReviver(this: unknown, _key: string, value: unknown, context?: 
       return value;
     }
     if (INTEGER_TEXT.test(source)) {
-      return inInt64(source) ? { $numberLong: source } : { $numberDouble: source };
+      return isInt64(BigInt(source)) ? { $numberLong: source } : { $numberDouble: source };
     }
     // A fraction or exponent literal is a double: past 2^53 it stays one (as bootstrap
     // reads a stored double), rather than becoming a Long of its rounded value.
@@ -43,7 +35,7 @@ function losslessReviver(this: unknown, _key: string, value: unknown, context?: 
   if (isPlainObject(value) && typeof value.$numberLong === "string") {
     const text = value.$numberLong;
     // bson's EJSON wraps out-of-range $numberLong text silently: refuse it here.
-    if (!INTEGER_TEXT.test(text) || !inInt64(text)) {
+    if (!INTEGER_TEXT.test(text) || !isInt64(BigInt(text))) {
       throw new RangeError(`$numberLong "${text}" is not a 64-bit integer`);
     }
   }

@@ -10,9 +10,9 @@
  * @module
  */
 import { Decimal128, ObjectId } from "bson";
-import { orderKey } from "../../app/order.ts";
+import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
-import type { Position } from "../change.ts";
+import type { Position } from "../../pipeline/change.ts";
 import { fromExtendedJson, isPlainObject } from "./extended_json.ts";
 import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { orderKey } from "../../app/order.ts";
+import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import {
   isPlainObject,

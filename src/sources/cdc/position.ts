@@ -4,7 +4,7 @@
  * @module
  */
 import { BadRecordError } from "../../util/errors.ts";
-import { packTimestamp, type Position } from "../change.ts";
+import { packTimestamp, type Position } from "../../pipeline/change.ts";
 
 const VERSION = /^(\d+)\.(\d+)(?:\.|$|-)/;
 

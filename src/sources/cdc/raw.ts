@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { orderKey } from "../../app/order.ts";
+import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import { fromExtendedJson } from "./extended_json.ts";
 import type { CdcDecoded } from "./types.ts";

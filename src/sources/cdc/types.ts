@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { OrderChange } from "../change.ts";
+import type { OrderChange } from "../../pipeline/change.ts";
 
 /** One Kafka message as a consumer hands it over (kafkajs gives `offset` as a string). */
 export interface CdcMessage {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ClusterTime } from "../change.ts";
+import type { ClusterTime } from "../../pipeline/change.ts";
 import { describe } from "../../util/describe.ts";
 
 /** A resume token as the server sends it. */

@@ -8,7 +8,7 @@
 import type { Collection, Document, MongoClient } from "mongodb";
 import { MongoServerError } from "mongodb";
 import { type ResumeToken, tokenClusterTime } from "./resume_token.ts";
-import type { ClusterTime } from "../change.ts";
+import type { ClusterTime } from "../../pipeline/change.ts";
 import { BadRecordError, OrderstatsError } from "../../util/errors.ts";
 import { describe } from "../../util/describe.ts";
 

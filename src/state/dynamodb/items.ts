@@ -7,7 +7,7 @@
  * @module
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { timestampParts } from "../../sources/change.ts";
+import { timestampParts } from "../../pipeline/change.ts";
 
 type Item = Record<string, AttributeValue>;
 

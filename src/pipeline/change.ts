@@ -42,7 +42,7 @@ export interface OrderPatch {
 
 /**
  * One change to one order. `orderKey` is the canonical form of the document `_id`
- * (see `orderKey()` in `src/app/order.ts`), identical whether the `_id` came from BSON, a
+ * (see `orderKey()` in `./bson_values.ts`), identical whether the `_id` came from BSON, a
  * Debezium key or an extended-JSON document.
  */
 export type OrderChange =

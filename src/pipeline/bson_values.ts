@@ -1,6 +1,8 @@
 /**
- * The order record orderstats aggregates, and the one place that turns a MongoDB
- * document (BSON values or extended JSON) into it. Money is `bigint` end to end.
+ * The one place that canonicalises MongoDB values (BSON from the driver, or extended JSON
+ * decoded by the CDC sources): document `_id`s as ledger keys, exact int64 integers, and
+ * grouping keys. Every source and the app read values through these, so bootstrap and live
+ * agree on what a value is. Money is `bigint` end to end.
  *
  * @module
  */
@@ -8,28 +10,25 @@ import { Decimal128, Long } from "mongodb";
 import { BadRecordError } from "../util/errors.ts";
 import { bsonType, describe } from "../util/describe.ts";
 
-/** One order as the pipeline sees it. */
-export interface Order {
-  /** Canonical `_id` (see {@link orderKey}). */
-  orderKey: string;
-  customer_id: string;
-  /** Amount in the collection's minor unit, exact. */
-  amount: bigint;
-}
-
 interface BsonTagged {
   _bsontype: string;
   toString(radix?: number): string;
   toHexString?(): string;
 }
 
-const INTEGER_TEXT = /^-?\d+$/;
+/** Decimal integer text, as JSON and `Long.toString()` write it. */
+export const INTEGER_TEXT = /^-?\d+$/;
 /** Decimal128 text: digits, an optional fraction and an optional exponent (`1.5E+3`). */
 const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d*))?(?:E([+-]?\d+))?$/i;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** Past this many digits an integer is far outside any range orderstats accepts. */
 const MAX_EXPONENT = 40;
+
+/** Whether `value` fits a signed 64-bit integer. */
+export function isInt64(value: bigint): boolean {
+  return value >= INT64_MIN && value <= INT64_MAX;
+}
 
 /**
  * The exact integer a numeric value holds, or undefined when it holds none (fractions,
@@ -78,7 +77,7 @@ export function parseAmount(value: unknown, where: string): bigint {
   if (result === undefined) {
     throw new BadRecordError(where, `amount ${describe(value)} is not an exact integer`);
   }
-  if (result < INT64_MIN || result > INT64_MAX) {
+  if (!isInt64(result)) {
     throw new BadRecordError(where, `amount ${result} is outside the int64 range`);
   }
   return result;
@@ -140,13 +139,4 @@ export function orderKey(id: unknown, where: string): string {
   const integer = exactInteger(id);
   if (integer !== undefined) return `n:${integer}`;
   throw new BadRecordError(where, `_id ${describe(id)} is not an ObjectId, string or integer`);
-}
-
-/** Turns a full order document into an {@link Order}, or throws {@link BadRecordError}. */
-export function decodeOrder(doc: Record<string, unknown>, where: string): Order {
-  return {
-    orderKey: orderKey(doc._id, where),
-    customer_id: parseCustomerId(doc.customer_id, where),
-    amount: parseAmount(doc.amount, where),
-  };
 }
