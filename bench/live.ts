@@ -27,6 +27,8 @@ import {
 } from "../devstack/lib/scenario.ts";
 import { rng } from "../devstack/lib/workload.ts";
 import { decodeCdcMessage } from "../src/sources/cdc/mod.ts";
+import { orderFields } from "../src/app/orderstats.ts";
+import { fieldNames } from "../src/pipeline/fields.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
 import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { MAX_TRANSACTION_ITEMS } from "../src/state/dynamodb/ledger.ts";
@@ -94,7 +96,8 @@ async function bareConsume(topic: string, groupId: string): Promise<Rate> {
         eachBatch: ({ batch }) => {
           if (first === 0) [first, cpu] = [performance.now(), cpuSnapshot()];
           for (const { offset, key, value } of batch.messages) {
-            decodeCdcMessage({ topic, partition: batch.partition, offset, key, value });
+            const message = { topic, partition: batch.partition, offset, key, value };
+            decodeCdcMessage(message, { fields: fieldNames(orderFields) });
           }
           if ((n += batch.messages.length) >= N) resolve(performance.now());
           return Promise.resolve();

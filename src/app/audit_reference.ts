@@ -10,7 +10,9 @@ import type { Collection, Document } from "mongodb";
 import { EJSON } from "bson";
 import type { AuditReference, RejectedOrder } from "../runtimes/audit/run.ts";
 import { groupSums } from "../sources/mongo/group_sums.ts";
-import { customerIdValues, decodeOrder, parseCustomerId } from "./order.ts";
+import { customerIdValues } from "../pipeline/bson_values.ts";
+import { readDocument } from "../pipeline/fields.ts";
+import { orderFields } from "./orderstats.ts";
 import { BadRecordError } from "../util/errors.ts";
 import { describe } from "../util/describe.ts";
 
@@ -25,11 +27,11 @@ export function orderReference(collection: Collection, badRecordsFile?: string):
   return {
     sums: (keys) =>
       groupSums(collection, {
-        key: "customer_id",
-        value: "amount",
+        key: orderFields.key.name,
+        value: orderFields.value.name,
         only: keys?.flatMap(customerIdValues),
       }),
-    keyOf: (id) => parseCustomerId(id, `$group _id ${describe(id)}`),
+    keyOf: (id) => orderFields.key.read(id, `$group _id ${describe(id)}`),
     describe,
     async rejectedOrders(key) {
       recorded ??= badRecordIds(badRecordsFile);
@@ -45,7 +47,7 @@ export function orderReference(collection: Collection, badRecordsFile?: string):
       for await (const doc of cursor) {
         const where = `${collection.collectionName} _id=${describe(doc._id)}`;
         try {
-          decodeOrder(doc, where);
+          readDocument(orderFields, doc, where);
         } catch (error) {
           if (!(error instanceof BadRecordError)) throw error;
           rejected.push({

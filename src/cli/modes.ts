@@ -10,7 +10,7 @@ import { DynamoStore } from "../state/dynamodb/store.ts";
 import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
-import { decodeOrderDocument, orderContribution, orderTotals } from "../app/orderstats.ts";
+import { orderTotals } from "../app/orderstats.ts";
 import { customerIdJson } from "../pipeline/bson_values.ts";
 import { runLive } from "../runtimes/live/run.ts";
 import { runServe } from "../runtimes/serve/run.ts";
@@ -75,7 +75,7 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
     const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
     const summary = await runBootstrap({
       pipeline: orderTotals(config.pipeline, state),
-      source: new MongoSnapshotSource(mongo, collection, decodeOrderDocument),
+      source: new MongoSnapshotSource(mongo, collection),
       batchSize: config.mongo.batchSize,
       badRecordsFile: config.bootstrap.badRecordsFile,
       force: config.bootstrap.force,
@@ -157,7 +157,6 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
   try {
     await runLive({
       pipeline: orderTotals(config.pipeline, state),
-      codec: orderContribution,
       kafka: config.kafka.connection,
       topic: config.kafka.topic,
       groupId: config.kafka.consumerGroup,

@@ -65,31 +65,31 @@ function decimalInteger(text: string): bigint | undefined {
 }
 
 /**
- * Reads a MongoDB numeric value as an exact integer amount.
+ * Reads a MongoDB numeric value of `field` as an exact int64.
  *
  * Accepts int32, int64 (`Long`), doubles that are integers up to 2^53 - 1, integral
  * `Decimal128` (also in exponent form), plain JS safe integers and `bigint`, within int64.
  * Anything else (fractions, NaN, strings, missing) throws a {@link BadRecordError} naming
  * `where`: `$sum` ignores strings, and a double past 2^53 is not known exactly.
  */
-export function parseAmount(value: unknown, where: string): bigint {
+export function readInt64(value: unknown, field: string, where: string): bigint {
   const result = exactInteger(value);
   if (result === undefined) {
-    throw new BadRecordError(where, `amount ${describe(value)} is not an exact integer`);
+    throw new BadRecordError(where, `${field} ${describe(value)} is not an exact integer`);
   }
   if (!isInt64(result)) {
-    throw new BadRecordError(where, `amount ${result} is outside the int64 range`);
+    throw new BadRecordError(where, `${field} ${result} is outside the int64 range`);
   }
   return result;
 }
 
 /**
- * Reads a customer id as the key of its total, grouping the way `$group` does: a number
- * of any type is one customer (`42`, `Long(42)`, `42.0` → `n:42`), a string another
- * (`"42"` → `42`). A string that starts like a typed key is escaped (`"n:42"` → `s:n:42`),
- * so no string meets a number. Empty strings, fractions and other types are refused.
+ * Reads a grouping key of `field` (a customer id) the way `$group` groups: a number of any
+ * type is one key (`42`, `Long(42)`, `42.0` → `n:42`), a string another (`"42"` → `42`). A
+ * string that starts like a typed key is escaped (`"n:42"` → `s:n:42`), so no string meets a
+ * number. Empty strings, fractions and other types are refused.
  */
-export function parseCustomerId(value: unknown, where: string): string {
+export function readKeyText(value: unknown, field: string, where: string): string {
   if (typeof value === "string" && value.length > 0) {
     return TYPED_KEY.test(value) ? `s:${value}` : value;
   }
@@ -97,7 +97,7 @@ export function parseCustomerId(value: unknown, where: string): string {
   if (integer !== undefined) return `n:${integer}`;
   throw new BadRecordError(
     where,
-    `customer_id ${describe(value)} is not a non-empty string or integer`,
+    `${field} ${describe(value)} is not a non-empty string or integer`,
   );
 }
 
@@ -113,7 +113,7 @@ export function customerIdJson(key: string): string {
 }
 
 /**
- * The `customer_id` values {@link parseCustomerId} turns into `key`, to query MongoDB by
+ * The `customer_id` values {@link readKeyText} turns into `key`, to query MongoDB by
  * key (`$in`): `c42` → `"c42"`, `s:n:42` → `"n:42"`, `n:42` → `Long(42)`, which matches
  * every numeric BSON type equal to it. A key no customer_id has matches nothing.
  */

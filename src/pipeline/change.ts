@@ -32,11 +32,11 @@ export interface Position {
   wallMs?: number;
 }
 
-/** The fields a partial update (no full document) sets; absent means unchanged. */
+/** What a partial update (no full document) does to the fields the pipeline reads. */
 export interface OrderPatch {
-  customer_id?: unknown;
-  amount?: unknown;
-  /** Top-level fields the update removed (e.g. `amount`). */
+  /** New values of the pipeline's fields the update sets; absent means unchanged. */
+  set: Record<string, unknown>;
+  /** The pipeline's top-level fields the update removed (e.g. `amount`). */
   removed: string[];
 }
 

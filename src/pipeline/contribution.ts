@@ -1,12 +1,13 @@
 /**
  * What a change means for the aggregate: the contribution `(key, value)` a record makes, read
  * from a full document or from the previous contribution and a partial update. Runtimes apply
- * changes through a codec; the app supplies it.
+ * changes through a codec; {@link contributionCodec} derives it from the pipeline's fields.
  *
  * @module
  */
 import type { OrderPatch } from "./change.ts";
-import type { BadRecordError } from "../util/errors.ts";
+import type { Field, RecordFields } from "./fields.ts";
+import { BadRecordError } from "../util/errors.ts";
 
 /**
  * What an order's fields make of it: the key it counts for and its value, each absent
@@ -32,4 +33,66 @@ export interface ContributionCodec {
   fromDocument(document: Record<string, unknown>, where: string): ContributionReading;
   /** From the previous fields and a partial update. */
   fromPatch(previous: Contribution, patch: OrderPatch, where: string): ContributionReading;
+}
+
+/**
+ * The codec of a pipeline reading `fields`: a full document is read field by field like the
+ * bootstrap scan reads it; a partial update may move the record to another key, change its
+ * value, or both. A change that leaves either field missing or invalid keeps the other and
+ * says why.
+ */
+export function contributionCodec(fields: RecordFields<bigint>): ContributionCodec {
+  return {
+    fromDocument(document, where) {
+      return reading(
+        () => fields.key.read(document[fields.key.name], where),
+        () => fields.value.read(document[fields.value.name], where),
+        where,
+      );
+    },
+    fromPatch(previous, patch, where) {
+      return reading(
+        () => patched(fields.key, previous.key, patch, where),
+        () => patched(fields.value, previous.value, patch, where),
+        where,
+      );
+    },
+  };
+}
+
+/** Reads both fields, keeping each valid one and collecting why the others are not. */
+function reading(key: () => string, value: () => bigint, where: string): ContributionReading {
+  const reasons: string[] = [];
+  const attempt = <T>(field: () => T): T | undefined => {
+    try {
+      return field();
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error;
+      reasons.push(error.reason);
+      return undefined;
+    }
+  };
+  const result: ContributionReading = {};
+  const k = attempt(key);
+  const v = attempt(value);
+  if (k !== undefined) result.key = k;
+  if (v !== undefined) result.value = v;
+  if (reasons.length > 0) result.invalid = new BadRecordError(where, reasons.join("; "));
+  return result;
+}
+
+/** One field after a partial update: removed, set, or the previous (valid) value. */
+function patched<T>(field: Field<T>, previous: T | undefined, patch: OrderPatch, where: string): T {
+  if (patch.removed.includes(field.name)) {
+    throw new BadRecordError(where, `update removes ${field.name}; an order needs one`);
+  }
+  const value = patch.set[field.name];
+  if (value !== undefined) return field.read(value, where);
+  if (previous === undefined) {
+    throw new BadRecordError(
+      where,
+      `${field.name} is still missing or invalid since an earlier change`,
+    );
+  }
+  return previous;
 }

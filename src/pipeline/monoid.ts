@@ -25,7 +25,7 @@ export const Sum: Group<bigint> = {
   invert: (a) => -a,
 };
 
-/** Number of records; pair with `.value(() => 1n)`. */
+/** Number of records; pair with a value field whose reader returns `1n`. */
 export const Count: Group<bigint> = { ...Sum, name: "count" };
 
 /** True when the monoid can retract contributions. */

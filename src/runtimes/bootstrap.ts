@@ -23,10 +23,12 @@ import type { DynamoStore } from "../state/dynamodb/store.ts";
 import type { Handoff } from "../state/dynamodb/items.ts";
 import type { MongoSnapshotSource, ResumePoint } from "../sources/mongo/snapshot.ts";
 import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
+import { readDocument } from "../pipeline/fields.ts";
 import { timestampParts } from "../pipeline/change.ts";
 import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
 import { BootstrapClaim, StateConflictError } from "./claim.ts";
+import { BadRecordError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { readAhead } from "../util/read_ahead.ts";
 import { errorFields, log } from "../util/log.ts";
@@ -34,9 +36,9 @@ import { errorFields, log } from "../util/log.ts";
 export { StateConflictError };
 
 /** Options for {@link runBootstrap}. */
-export interface BootstrapOptions<T> {
-  pipeline: Pipeline<T, bigint, DynamoStore>;
-  source: MongoSnapshotSource<T>;
+export interface BootstrapOptions {
+  pipeline: Pipeline<bigint, DynamoStore>;
+  source: MongoSnapshotSource;
   batchSize: number;
   badRecordsFile: string;
   /** Rebuild even over state a live worker advanced. */
@@ -64,7 +66,7 @@ export interface BootstrapSummary {
 }
 
 /** Runs a bootstrap to completion; see the module comment for the steps. */
-export async function runBootstrap<T>(options: BootstrapOptions<T>): Promise<BootstrapSummary> {
+export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapSummary> {
   const { pipeline, source } = options;
   const store = pipeline.store;
   const started = performance.now();
@@ -161,8 +163,8 @@ async function release(store: DynamoStore, handoff: Handoff): Promise<void> {
   }
 }
 
-async function writeTotals<T>(
-  pipeline: Pipeline<T, bigint, DynamoStore>,
+async function writeTotals(
+  pipeline: Pipeline<bigint, DynamoStore>,
   totals: Map<string, bigint>,
   signal: AbortSignal,
 ): Promise<void> {
@@ -174,8 +176,8 @@ async function writeTotals<T>(
   await writer.flush();
 }
 
-async function capturePoint<T>(
-  source: MongoSnapshotSource<T>,
+async function capturePoint(
+  source: MongoSnapshotSource,
   allowNoChangeStreams: boolean,
 ): Promise<ResumePoint | undefined> {
   try {
@@ -189,9 +191,9 @@ async function capturePoint<T>(
   }
 }
 
-async function scanIntoLedger<T>(options: BootstrapOptions<T>, version: string) {
+async function scanIntoLedger(options: BootstrapOptions, version: string) {
   const { pipeline, source, signal } = options;
-  const { monoid, keyOf, valueOf, store } = pipeline;
+  const { monoid, fields, store } = pipeline;
   const totals = new Map<string, bigint>();
   const badRecords = new BadRecordFile(options.badRecordsFile);
   const progress = new Progress({ label: "bootstrap scan", total: await source.estimatedCount() });
@@ -203,18 +205,21 @@ async function scanIntoLedger<T>(options: BootstrapOptions<T>, version: string) 
       source.scan({ batchSize: options.batchSize, signal }),
       2 * options.batchSize,
     );
-    for await (const item of scan) {
+    for await (const { document, where } of scan) {
       documents++;
       progress.tick();
-      if ("error" in item) {
-        await badRecords.write(item.error, item.document);
+      let record;
+      try {
+        record = readDocument(fields, document, where);
+      } catch (error) {
+        if (!(error instanceof BadRecordError)) throw error;
+        await badRecords.write(error, document);
         continue;
       }
-      const key = keyOf(item.record);
-      const value = valueOf(item.record);
+      const { id, key, value } = record;
       totals.set(key, monoid.combine(totals.get(key) ?? monoid.empty, value));
       await store.putLedger(writer, pipeline.name, {
-        record: item.id,
+        record: id,
         present: true,
         key,
         value,

@@ -18,11 +18,10 @@ import {
 import { ddbClientConfig, mongoUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { keys } from "../../src/state/dynamodb/items.ts";
-import { MongoSnapshotSource, type SnapshotItem } from "../../src/sources/mongo/snapshot.ts";
+import { MongoSnapshotSource } from "../../src/sources/mongo/snapshot.ts";
 import { type BootstrapOptions, runBootstrap } from "../../src/runtimes/bootstrap.ts";
 import { StateConflictError } from "../../src/runtimes/bootstrap.ts";
-import { decodeOrderDocument, orderTotals } from "../../src/app/orderstats.ts";
-import type { Order } from "../../src/app/orderstats.ts";
+import { orderTotals } from "../../src/app/orderstats.ts";
 import { bootstrapVersion } from "../../src/state/version.ts";
 
 function seed(n: number): Document[] {
@@ -34,14 +33,14 @@ function seed(n: number): Document[] {
 }
 
 /** A scan that stops after `after` documents until `resume()` is called. */
-class PausingSource extends MongoSnapshotSource<Order> {
+class PausingSource extends MongoSnapshotSource {
   readonly paused: Promise<void>;
   resume!: () => void;
   #pause!: () => void;
   readonly #gate: Promise<void>;
 
   constructor(client: MongoClient, orders: Collection, private readonly after: number) {
-    super(client, orders, decodeOrderDocument);
+    super(client, orders);
     this.paused = new Promise((resolve) => this.#pause = resolve);
     this.#gate = new Promise((resolve) => this.resume = resolve);
   }
@@ -53,7 +52,7 @@ class PausingSource extends MongoSnapshotSource<Order> {
         this.#pause();
         await this.#gate;
       }
-      yield item as SnapshotItem<Order>;
+      yield item;
     }
   }
 }
@@ -78,9 +77,9 @@ async function inProcess(s: Scenario) {
   await mongo.connect();
   const orders = mongo.db(s.db).collection(s.collection);
   const options = (
-    source: MongoSnapshotSource<Order>,
-    extra: Partial<BootstrapOptions<Order>> = {},
-  ): BootstrapOptions<Order> => ({
+    source: MongoSnapshotSource,
+    extra: Partial<BootstrapOptions> = {},
+  ): BootstrapOptions => ({
     pipeline: orderTotals(s.pipeline, store),
     source,
     batchSize: 20,
@@ -110,7 +109,7 @@ Deno.test("a second bootstrap fails before writing while the first holds the pip
   const holder = (await h.store.readHandoff(s.pipeline))!;
 
   const second = runBootstrap(
-    h.options(new MongoSnapshotSource(h.mongo, h.orders, decodeOrderDocument)),
+    h.options(new MongoSnapshotSource(h.mongo, h.orders)),
   );
   await assert.rejects(second, (error: unknown) => {
     assert.ok(error instanceof StateConflictError, String(error));
@@ -164,7 +163,7 @@ Deno.test("a crashed bootstrap's claim is taken over only after its lease expire
   await using scene = await mongoCollection(s);
   await scene.orders.insertMany(seed(30));
   await using h = await inProcess(s);
-  const source = new MongoSnapshotSource(h.mongo, h.orders, decodeOrderDocument);
+  const source = new MongoSnapshotSource(h.mongo, h.orders);
   const crashed = {
     pipeline: s.pipeline,
     status: "running" as const,

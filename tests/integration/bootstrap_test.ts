@@ -20,7 +20,6 @@ import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { tokenClusterTime } from "../../src/sources/mongo/resume_token.ts";
 import { timestampParts } from "../../src/pipeline/change.ts";
 import { MongoSnapshotSource } from "../../src/sources/mongo/snapshot.ts";
-import { decodeOrderDocument } from "../../src/app/orderstats.ts";
 
 const CUSTOMERS = 37;
 
@@ -184,11 +183,7 @@ Deno.test("the bootstrap scan asks for majority-committed data (read concern maj
   });
   try {
     await client.connect();
-    const source = new MongoSnapshotSource(
-      client,
-      client.db(s.db).collection(s.collection),
-      decodeOrderDocument,
-    );
+    const source = new MongoSnapshotSource(client, client.db(s.db).collection(s.collection));
     const scanned = [];
     for await (const item of source.scan({ batchSize: 10 })) scanned.push(item);
     assert.equal(scanned.length, 1);

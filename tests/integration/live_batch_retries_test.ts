@@ -18,7 +18,9 @@ import {
 import type { Producer } from "kafkajs";
 import { applyBatch, type BatchContext } from "../../src/runtimes/live/batch.ts";
 import { LiveMetrics } from "../../src/runtimes/live/metrics.ts";
-import { orderContribution } from "../../src/app/orderstats.ts";
+import { orderFields } from "../../src/app/orderstats.ts";
+import { contributionCodec } from "../../src/pipeline/contribution.ts";
+import { fieldNames } from "../../src/pipeline/fields.ts";
 import { Sum } from "../../src/pipeline/monoid.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { ensureTable } from "../../src/state/dynamodb/tables.ts";
@@ -125,7 +127,8 @@ async function harness(prefix: string): Promise<Harness> {
     pipeline: PIPELINE,
     store,
     group: Sum,
-    codec: orderContribution,
+    codec: contributionCodec(orderFields),
+    fields: fieldNames(orderFields),
     format: "debezium",
     deadLetters: new KafkaDeadLetters(producer, dlq),
     metrics: new LiveMetrics(),

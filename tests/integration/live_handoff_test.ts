@@ -16,8 +16,7 @@ import {
 import { ddbClientConfig, mongoUri } from "../../devstack/lib/env.ts";
 import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 import { MongoSnapshotSource, type ResumePoint } from "../../src/sources/mongo/snapshot.ts";
-import { decodeOrderDocument, orderTotals } from "../../src/app/orderstats.ts";
-import type { Order } from "../../src/app/orderstats.ts";
+import { orderTotals } from "../../src/app/orderstats.ts";
 import { runBootstrap } from "../../src/runtimes/bootstrap.ts";
 
 /**
@@ -25,14 +24,14 @@ import { runBootstrap } from "../../src/runtimes/bootstrap.ts";
  * document: when nothing else wrote since the resume token was taken in the same second,
  * that write's cluster time is exactly the token's T0.
  */
-class WriteAfterFirstRead extends MongoSnapshotSource<Order> {
+class WriteAfterFirstRead extends MongoSnapshotSource {
   written?: bigint;
   constructor(
     private readonly mongo: MongoClient,
     private readonly target: Collection,
     private readonly write: Document,
   ) {
-    super(mongo, target, decodeOrderDocument);
+    super(mongo, target);
   }
 
   override async resumePoint(): Promise<ResumePoint> {
@@ -58,7 +57,7 @@ class WriteAfterFirstRead extends MongoSnapshotSource<Order> {
   }
 }
 
-async function bootstrapInProcess(s: Scenario, source: MongoSnapshotSource<Order>) {
+async function bootstrapInProcess(s: Scenario, source: MongoSnapshotSource) {
   const client = new DynamoDBClient(ddbClientConfig());
   try {
     const store = new DynamoStore({ client, table: s.table });

@@ -6,6 +6,17 @@
 import assert from "node:assert/strict";
 import type { CdcDecoded, CdcMessage } from "../../src/sources/cdc/mod.ts";
 import type { OrderChange } from "../../src/pipeline/change.ts";
+import { fieldNames, readDocument } from "../../src/pipeline/fields.ts";
+import { orderFields } from "../../src/app/orderstats.ts";
+
+/** The orders pipeline's field names, as live hands them to the decoders. */
+export const ORDER_FIELDS = fieldNames(orderFields);
+
+/** A full order document read through the pipeline's fields, in the order's own terms. */
+export function readOrder(document: Record<string, unknown>, where: string) {
+  const { id, key, value } = readDocument(orderFields, document, where);
+  return { orderKey: id, customer_id: key, amount: value };
+}
 
 const DIR = new URL("../fixtures/debezium/", import.meta.url);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Decimal128, Double, Int32, Long } from "mongodb";
 import { sumText } from "../../src/sources/mongo/group_sums.ts";
-import { customerIdValues, parseCustomerId } from "../../src/app/order.ts";
+import { customerIdValues, readKeyText } from "../../src/pipeline/bson_values.ts";
 import { auditMetricsText } from "../../src/runtimes/audit/metrics.ts";
 import { RateLimiter } from "../../src/util/rate.ts";
 
@@ -15,7 +15,7 @@ Deno.test("sumText() gives $sum results as exact decimal text", () => {
   assert.equal(sumText(3), "3");
 });
 
-Deno.test("customerIdValues() finds every customer_id that parseCustomerId() keys the same", () => {
+Deno.test("customerIdValues() finds every customer_id that readKeyText() keys the same", () => {
   const values = [
     "c42",
     "42",
@@ -27,10 +27,10 @@ Deno.test("customerIdValues() finds every customer_id that parseCustomerId() key
     Decimal128.fromString("1E+30"),
   ];
   for (const value of values) {
-    const key = parseCustomerId(value, "test");
+    const key = readKeyText(value, "customer_id", "test");
     const back = customerIdValues(key);
     assert.equal(back.length, 1, key);
-    assert.equal(parseCustomerId(back[0], "test"), key, `${String(value)} -> ${key}`);
+    assert.equal(readKeyText(back[0], "customer_id", "test"), key, `${String(value)} -> ${key}`);
   }
   assert.deepEqual(customerIdValues("n:abc"), []);
 });

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
-import { decodeOrder } from "../../src/app/orderstats.ts";
-import { parseAmount } from "../../src/pipeline/bson_values.ts";
+import { readInt64 } from "../../src/pipeline/bson_values.ts";
 import { type CdcDecoded, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
-import { asKind, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
+import {
+  asKind,
+  cdcMessage,
+  loadCdcFixture,
+  ORDER_FIELDS as fields,
+  readOrder,
+} from "../support/cdc_fixtures.ts";
 
 const OID_KEY = "o:67c867a2e4b0a1c2d3e4f501";
 const ct = (seconds: bigint, increment: bigint) => (seconds << 32n) | increment;
 
 function decodeFixture(name: string, format?: "auto" | "debezium" | "flattened"): CdcDecoded {
-  return decodeCdcMessage(loadCdcFixture(name).message, { format });
+  return decodeCdcMessage(loadCdcFixture(name).message, { format, fields });
 }
 
 Deno.test("decodeCdcMessage() reads a 2.x schema-wrapped insert with an exact int64 amount", () => {
@@ -16,7 +21,7 @@ Deno.test("decodeCdcMessage() reads a 2.x schema-wrapped insert with an exact in
     const change = asKind(decodeFixture("v2_create_schemas", format), "upsert");
     assert.equal(change.orderKey, OID_KEY);
     assert.deepEqual(change.position, { clusterTime: ct(1741186978n, 25n) });
-    assert.deepEqual(decodeOrder(change.document, "t"), {
+    assert.deepEqual(readOrder(change.document, "t"), {
       orderKey: OID_KEY,
       customer_id: "cust-7",
       amount: 9223372036854775807n,
@@ -28,14 +33,14 @@ Deno.test("decodeCdcMessage() reads a 3.x update with a looked-up full document 
   const change = asKind(decodeFixture("v3_update_full"), "upsert");
   assert.equal(change.orderKey, "n:1234");
   assert.deepEqual(change.position, { clusterTime: ct(1741186990n, 1n) });
-  assert.equal(decodeOrder(change.document, "t").amount, 1500n);
+  assert.equal(readOrder(change.document, "t").amount, 1500n);
 });
 
 Deno.test("decodeCdcMessage() reads a snapshot read with a decimal amount and a string _id", () => {
   const change = asKind(decodeFixture("v3_snapshot_read"), "upsert");
   assert.equal(change.orderKey, "s:A-17");
   assert.deepEqual(change.position, { clusterTime: ct(1741186900n, 3n) });
-  assert.deepEqual(decodeOrder(change.document, "t"), {
+  assert.deepEqual(readOrder(change.document, "t"), {
     orderKey: "s:A-17",
     customer_id: "cust-2",
     amount: 2500n,
@@ -59,14 +64,14 @@ Deno.test("decodeCdcMessage() turns a change_streams update into an exact patch"
   assert.equal(change.orderKey, "n:1234");
   assert.deepEqual(change.position, { clusterTime: ct(1741186991n, 2n) });
   assert.deepEqual(change.patch.removed, []);
-  assert.equal(change.patch.customer_id, undefined);
-  assert.equal(parseAmount(change.patch.amount, "t"), 9223372036854775807n);
+  assert.equal(change.patch.set.customer_id, undefined);
+  assert.equal(readInt64(change.patch.set.amount, "amount", "t"), 9223372036854775807n);
 });
 
 Deno.test("decodeCdcMessage() patches an update whose looked-up document was deleted", () => {
   const change = asKind(decodeFixture("v3_update_after_deleted"), "patch");
   assert.equal(change.orderKey, "n:1234");
-  assert.deepEqual(change.patch, { customer_id: "cust-9", removed: [] });
+  assert.deepEqual(change.patch, { set: { customer_id: "cust-9" }, removed: [] });
 });
 
 Deno.test("decodeCdcMessage() skips an update touching neither customer_id nor amount", () => {
@@ -86,9 +91,9 @@ Deno.test("decodeCdcMessage() reports removed tracked fields in the patch", () =
       truncatedArrays: null,
     },
   });
-  const change = asKind(decodeCdcMessage(cdcMessage('{"id": "1234"}', value)), "patch");
+  const change = asKind(decodeCdcMessage(cdcMessage('{"id": "1234"}', value), { fields }), "patch");
   assert.deepEqual(change.patch.removed, ["amount"]);
-  assert.equal(String(change.patch.customer_id), "42");
+  assert.equal(String(change.patch.set.customer_id), "42");
 });
 
 Deno.test("decodeCdcMessage() skips an update with neither after nor updateDescription", () => {
@@ -97,7 +102,7 @@ Deno.test("decodeCdcMessage() skips an update with neither after nor updateDescr
     after: null,
     source: { version: "3.1.2.Final", ts_ms: 1741186995000, ord: 1 },
   });
-  assert.deepEqual(decodeCdcMessage(cdcMessage('{"id": "1234"}', value)), {
+  assert.deepEqual(decodeCdcMessage(cdcMessage('{"id": "1234"}', value), { fields }), {
     kind: "skip",
     reason: "update_without_document",
   });
@@ -119,7 +124,7 @@ Deno.test("decodeCdcMessage() deletes by before._id when the key is missing", ()
   const withKey = asKind(decodeFixture("v3_delete_pre_image"), "delete");
   assert.equal(withKey.orderKey, "n:1234");
   const message = loadCdcFixture("v3_delete_pre_image").message;
-  const withoutKey = asKind(decodeCdcMessage({ ...message, key: null }), "delete");
+  const withoutKey = asKind(decodeCdcMessage({ ...message, key: null }, { fields }), "delete");
   assert.equal(withoutKey.orderKey, "n:1234");
   assert.deepEqual(withoutKey.position, { clusterTime: ct(1741187200n, 7n) });
 });
@@ -133,7 +138,7 @@ Deno.test("decodeCdcMessage() skips heartbeats and transaction metadata", () => 
     event_count: 2,
     data_collections: [{ data_collection: "shop.orders", event_count: 2 }],
   });
-  assert.deepEqual(decodeCdcMessage(cdcMessage('{"id": "1741187000:4"}', txn)), {
+  assert.deepEqual(decodeCdcMessage(cdcMessage('{"id": "1741187000:4"}', txn), { fields }), {
     kind: "skip",
     reason: "transaction_metadata",
   });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { type CdcFormat, decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
-import { cdcFixtureNames, cdcMessage, loadCdcFixture } from "../support/cdc_fixtures.ts";
+import {
+  cdcFixtureNames,
+  cdcMessage,
+  loadCdcFixture,
+  ORDER_FIELDS as fields,
+} from "../support/cdc_fixtures.ts";
 
 const SOURCE = { version: "2.7.0.Final", ts_ms: 1741186978000, ord: 1 };
 const envelope = (fields: Record<string, unknown>) => JSON.stringify({ source: SOURCE, ...fields });
@@ -11,7 +16,7 @@ Deno.test("decodeCdcMessage() decodes every fixture in auto mode", () => {
   assert.ok(names.length >= 15, `only ${names.length} fixtures`);
   for (const [offset, name] of names.entries()) {
     const fixture = loadCdcFixture(name, offset);
-    const result = decodeCdcMessage(fixture.message);
+    const result = decodeCdcMessage(fixture.message, { fields });
     assert.ok(result.kind, name);
     if (fixture.shape === "control") assert.equal(result.kind, "skip", name);
   }
@@ -19,7 +24,7 @@ Deno.test("decodeCdcMessage() decodes every fixture in auto mode", () => {
 
 Deno.test("decodeCdcMessage() rejects an unknown format with a RangeError", () => {
   assert.throws(
-    () => decodeCdcMessage(cdcMessage(null, null), { format: "xml" as CdcFormat }),
+    () => decodeCdcMessage(cdcMessage(null, null), { format: "xml" as CdcFormat, fields }),
     (error: unknown) => error instanceof RangeError && /current value is "xml"/.test(error.message),
   );
 });
@@ -27,11 +32,11 @@ Deno.test("decodeCdcMessage() rejects an unknown format with a RangeError", () =
 Deno.test("decodeCdcMessage() with an explicit format refuses other shapes", () => {
   const raw = '{"_id": 1, "customer_id": "c", "amount": 5}';
   assert.throws(
-    () => decodeCdcMessage(cdcMessage(null, raw), { format: "debezium" }),
+    () => decodeCdcMessage(cdcMessage(null, raw), { format: "debezium", fields }),
     /not a Debezium envelope/,
   );
   assert.throws(
-    () => decodeCdcMessage(cdcMessage(null, envelope({ op: "d" })), { format: "raw" }),
+    () => decodeCdcMessage(cdcMessage(null, envelope({ op: "d" })), { format: "raw", fields }),
     /order document has no _id/,
   );
 });
@@ -101,7 +106,7 @@ Deno.test("decodeCdcMessage() names topic[partition]@offset and the reason for b
   for (const [offset, [keyText, value, reason]] of bad.entries()) {
     const message = cdcMessage(keyText, typeof value === "string" ? value : null, offset);
     if (value instanceof Uint8Array) message.value = value;
-    assert.throws(() => decodeCdcMessage(message), (error: unknown) => {
+    assert.throws(() => decodeCdcMessage(message, { fields }), (error: unknown) => {
       assert.ok(error instanceof BadRecordError, `${value}: ${error}`);
       assert.equal(error.code, "BAD_RECORD");
       assert.equal(error.where, `orders.cdc[0]@${offset}`);

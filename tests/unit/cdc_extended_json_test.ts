@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
-import { orderKey, parseAmount } from "../../src/pipeline/bson_values.ts";
+import { orderKey, readInt64 } from "../../src/pipeline/bson_values.ts";
 import {
   orderKeyFromDebeziumKey,
   parseExtendedJson,
@@ -25,7 +25,7 @@ Deno.test("parseJson() keeps integers beyond 2^53 exact", () => {
 Deno.test("parseJson() types integers beyond int64 as doubles so amounts reject them", () => {
   const doc = parseExtendedJson('{"amount": 9223372036854775808}', "v", W) as { amount: unknown };
   assert.ok(doc.amount instanceof Double);
-  assert.throws(() => parseAmount(doc.amount, W), BadRecordError);
+  assert.throws(() => readInt64(doc.amount, "amount", W), BadRecordError);
 });
 
 Deno.test("parseExtendedJson() reads strict, canonical and relaxed numbers exactly", () => {
@@ -41,7 +41,7 @@ Deno.test("parseExtendedJson() reads strict, canonical and relaxed numbers exact
     ["3000000000", 3000000000n],
   ];
   for (const [text, expected] of cases) {
-    assert.equal(parseAmount(parseExtendedJson(text, "amount", W), W), expected, text);
+    assert.equal(readInt64(parseExtendedJson(text, "amount", W), "amount", W), expected, text);
   }
 });
 

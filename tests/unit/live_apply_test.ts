@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { addDeltas, applyChanges, type VersionedChange } from "../../src/runtimes/live/apply.ts";
 import { packChunks } from "../../src/runtimes/live/chunks.ts";
-import { orderContribution } from "../../src/app/orderstats.ts";
+import { orderFields } from "../../src/app/orderstats.ts";
+import { contributionCodec } from "../../src/pipeline/contribution.ts";
 import { Sum } from "../../src/pipeline/monoid.ts";
 import type { LedgerEntry } from "../../src/state/dynamodb/items.ts";
 import type { LedgerWrite } from "../../src/state/dynamodb/ledger.ts";
@@ -9,6 +10,7 @@ import { BadRecordError } from "../../src/util/errors.ts";
 import { packTimestamp, type Position } from "../../src/pipeline/change.ts";
 import { bootstrapVersion, type ChangeOrigin } from "../../src/state/version.ts";
 
+const orderContribution = contributionCodec(orderFields);
 /** A change at `offset` of partition 0 (or `partition`), with `position`. */
 const at = (offset: string, position: Position = {}, partition = 0): ChangeOrigin => ({
   position,
@@ -36,7 +38,12 @@ const del = (offset: string, origin = at(offset)): VersionedChange => ({
   where: `t[${origin.partition}]@${offset}`,
 });
 const patch = (offset: string, fields: Record<string, unknown>, removed: string[] = []) => ({
-  change: { kind: "patch" as const, orderKey: "n:1", patch: { ...fields, removed }, position: {} },
+  change: {
+    kind: "patch" as const,
+    orderKey: "n:1",
+    patch: { set: fields, removed },
+    position: {},
+  },
   origin: at(offset),
   where: `t[0]@${offset}`,
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Count, isGroup, Sum } from "../../src/pipeline/monoid.ts";
 import { pipeline } from "../../src/pipeline/pipeline.ts";
+import { field, readDocument } from "../../src/pipeline/fields.ts";
+import { readInt64, readKeyText } from "../../src/pipeline/bson_values.ts";
 
 Deno.test("Sum is an exact group over bigint", () => {
   const big = 9223372036854775807n;
@@ -13,14 +15,17 @@ Deno.test("Sum is an exact group over bigint", () => {
 
 Deno.test("pipeline() builds a frozen definition that runtimes read", () => {
   const store = { kind: "test" };
-  const p = pipeline<{ c: string; a: bigint }, bigint>("p1")
-    .key((r) => r.c)
-    .value((r) => r.a)
+  const p = pipeline<bigint>("p1")
+    .key(field("c", readKeyText))
+    .value(field("a", readInt64))
     .aggregate(Sum)
     .storeIn(store);
   assert.equal(p.name, "p1");
-  assert.equal(p.keyOf({ c: "x", a: 1n }), "x");
-  assert.equal(p.valueOf({ c: "x", a: 7n }), 7n);
+  assert.deepEqual(readDocument(p.fields, { _id: 1, c: "x", a: 7n }, "t"), {
+    id: "n:1",
+    key: "x",
+    value: 7n,
+  });
   assert.equal(p.monoid, Sum);
   assert.equal(p.store, store);
   assert.ok(Object.isFrozen(p));

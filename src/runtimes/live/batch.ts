@@ -25,6 +25,7 @@ import {
 import type { Group } from "../../pipeline/monoid.ts";
 import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
 import type { ContributionCodec } from "../../pipeline/contribution.ts";
+import type { FieldNames } from "../../pipeline/fields.ts";
 import { applyChanges, type RecordOutcome, type VersionedChange } from "./apply.ts";
 import { packChunks } from "./chunks.ts";
 import type { LiveMetrics } from "./metrics.ts";
@@ -42,6 +43,8 @@ export interface BatchContext {
   store: DynamoStore;
   group: Group<bigint>;
   codec: ContributionCodec;
+  /** The fields the pipeline reads, for the decoders. */
+  fields: FieldNames;
   format: CdcFormat;
   /** Handoff cluster time T0; changes certainly before it are covered by the scan. */
   handoffTime?: ClusterTime;
@@ -146,7 +149,7 @@ function decode(
   message: CdcMessage,
 ): VersionedChange | undefined {
   try {
-    const decoded = decodeCdcMessage(message, { format: ctx.format });
+    const decoded = decodeCdcMessage(message, { format: ctx.format, fields: ctx.fields });
     if (decoded.kind === "skip") {
       ctx.metrics.events.inc({ outcome: decoded.reason });
       return undefined;

@@ -19,7 +19,8 @@ import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
 import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
-import type { ContributionCodec } from "../../pipeline/contribution.ts";
+import { contributionCodec } from "../../pipeline/contribution.ts";
+import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
 import { awaitHandoff } from "./handoff.ts";
 import { serveHttp } from "../http.ts";
@@ -32,9 +33,8 @@ import { errorFields, log } from "../../util/log.ts";
 const PROGRESS_MS = 30_000;
 
 /** Options for {@link runLive}. */
-export interface LiveOptions<T> {
-  pipeline: Pipeline<T, bigint, DynamoStore>;
-  codec: ContributionCodec;
+export interface LiveOptions {
+  pipeline: Pipeline<bigint, DynamoStore>;
   kafka: KafkaConnection;
   topic: string;
   groupId: string;
@@ -58,7 +58,7 @@ export interface LiveOptions<T> {
 }
 
 /** Runs until `signal` aborts (resolves) or the consumer fails for good (rejects). */
-export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
+export async function runLive(options: LiveOptions): Promise<void> {
   const { pipeline, signal } = options;
   const group = pipeline.monoid;
   if (!isGroup(group)) {
@@ -137,7 +137,8 @@ export async function runLive<T>(options: LiveOptions<T>): Promise<void> {
       pipeline: pipeline.name,
       store: pipeline.store,
       group,
-      codec: options.codec,
+      codec: contributionCodec(pipeline.fields),
+      fields: fieldNames(pipeline.fields),
       format: options.format,
       handoffTime: handoff.clusterTime,
       deadLetters,

@@ -10,6 +10,7 @@
 import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import type { OrderPatch, Position } from "../../pipeline/change.ts";
+import type { FieldNames } from "../../pipeline/fields.ts";
 import { isPlainObject, parseExtendedJson } from "./extended_json.ts";
 import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";
@@ -32,21 +33,20 @@ export function isDebeziumEnvelope(value: unknown): value is DebeziumEnvelope {
       "updateDescription" in value);
 }
 
-const TRACKED = ["customer_id", "amount"] as const;
-
 /**
  * One Debezium MongoDB change event to an order change.
  *
  * - `c`/`r`, and `u` with `after` → `upsert` of `after`.
  * - `u` without `after` but with `updateDescription` → `patch` (`capture.mode=change_streams`,
  *   or update_full when the looked-up document was deleted since: the patch is still a true
- *   step and the delete follows); a patch touching neither field → skip.
+ *   step and the delete follows); a patch touching neither of `fields` → skip.
  * - `u` with neither → skip `update_without_document`.
  * - `d` → `delete` of the key's order (or `before._id` when there is no key).
  */
 export function decodeDebezium(
   envelope: DebeziumEnvelope,
   key: Uint8Array | null,
+  fields: FieldNames,
   where: string,
 ): CdcDecoded {
   const position = envelopePosition(envelope, where);
@@ -59,7 +59,8 @@ export function decodeDebezium(
         return upsert(envelope, position, where);
       }
       if (isPlainObject(envelope.updateDescription)) {
-        return patch(envelope.updateDescription, envelope, key, position, where);
+        const tracked = [fields.key, fields.value];
+        return patch(envelope.updateDescription, envelope, key, tracked, position, where);
       }
       return { kind: "skip", reason: "update_without_document" };
     case "d":
@@ -111,10 +112,11 @@ function patch(
   description: Record<string, unknown>,
   envelope: DebeziumEnvelope,
   key: Uint8Array | null,
+  tracked: readonly string[],
   position: Position,
   where: string,
 ): CdcDecoded {
-  const result: OrderPatch = { removed: [] };
+  const result: OrderPatch = { set: {}, removed: [] };
   let touched = false;
   const updatedText = description.updatedFields;
   if (updatedText !== undefined && updatedText !== null) {
@@ -126,9 +128,9 @@ function patch(
       throw new BadRecordError(where, "updateDescription.updatedFields is not a document");
     }
     for (const path of Object.keys(updated)) {
-      const field = trackedField(path, where);
+      const field = trackedField(path, tracked, where);
       if (field) {
-        result[field] = updated[path];
+        result.set[field] = updated[path];
         touched = true;
       }
     }
@@ -138,7 +140,7 @@ function patch(
     throw new BadRecordError(where, "updateDescription.removedFields is not a list of strings");
   }
   for (const path of removed as string[]) {
-    const field = trackedField(path, where);
+    const field = trackedField(path, tracked, where);
     if (field) {
       result.removed.push(field);
       touched = true;
@@ -148,9 +150,13 @@ function patch(
   return { kind: "patch", orderKey: keyOf(envelope, key, where), patch: result, position };
 }
 
-/** `customer_id`/`amount` for those top-level paths; throws for a path inside them. */
-function trackedField(path: string, where: string): (typeof TRACKED)[number] | undefined {
-  for (const field of TRACKED) {
+/** The tracked field a top-level path names; throws for a path inside one. */
+function trackedField(
+  path: string,
+  tracked: readonly string[],
+  where: string,
+): string | undefined {
+  for (const field of tracked) {
     if (path === field) return field;
     if (path.startsWith(`${field}.`)) {
       throw new BadRecordError(

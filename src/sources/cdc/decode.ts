@@ -4,6 +4,7 @@
  * @module
  */
 import { BadRecordError } from "../../util/errors.ts";
+import type { FieldNames } from "../../pipeline/fields.ts";
 import { decodeDebezium, isDebeziumEnvelope } from "./debezium.ts";
 import { isPlainObject, parseJson, unwrapConnectJson, utf8Text } from "./extended_json.ts";
 import { decodeFlattened, hasFlatteningMetadata } from "./flattened.ts";
@@ -25,14 +26,16 @@ export interface DecodeCdcOptions {
    * @default {"auto"}
    */
   format?: CdcFormat;
+  /** The key and value fields the pipeline reads: updates touching neither are skipped. */
+  fields: FieldNames;
 }
 
 /**
  * Decodes one CDC message into an {@link CdcDecoded}: an `upsert`/`patch`/`delete` order change,
  * or `{kind: "skip", reason}` when there is nothing to apply (tombstone after a Debezium delete,
- * heartbeat, transaction metadata, an update that touches neither `customer_id` nor `amount`).
+ * heartbeat, transaction metadata, an update that touches neither of the pipeline's `fields`).
  * Throws {@link BadRecordError} naming `topic[partition]@offset` and the reason for anything it
- * cannot read. The upsert's `customer_id`/`amount` are not validated here: `decodeOrder()` does.
+ * cannot read. The upsert's fields are not validated here: the pipeline's field readers do.
  *
  * In `auto` mode: a Debezium envelope (`op` plus `source`/`after`/…) is decoded as such; a
  * document with `__` metadata fields or under a Debezium key (`{"id": …}`) as a flattened
@@ -51,7 +54,7 @@ export interface DecodeCdcOptions {
  *     after: '{"_id": 42, "customer_id": "c1", "amount": {"$numberLong": "1250"}}',
  *     source: { version: "2.7.0.Final", ts_ms: 1741186978000, ord: 25 },
  *   })),
- * });
+ * }, { fields: { key: "customer_id", value: "amount" } });
  * assert.equal(change.kind, "upsert");
  * assert.equal(change.kind === "upsert" && change.orderKey, "n:42");
  * assert.deepEqual(change.kind === "upsert" && change.position, {
@@ -59,8 +62,8 @@ export interface DecodeCdcOptions {
  * });
  * ```
  */
-export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions = {}): CdcDecoded {
-  const { format = "auto" } = options;
+export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions): CdcDecoded {
+  const { format = "auto", fields } = options;
   if (!isCdcFormat(format)) {
     throw new RangeError(
       `Cannot decode CDC messages as format must be auto, debezium, flattened or raw: current value is ${
@@ -70,7 +73,7 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions 
   }
   const where = messageWhere(message);
   if (message.value === null || message.value.length === 0) {
-    if (format === "flattened") return decodeFlattened(null, message.key, where);
+    if (format === "flattened") return decodeFlattened(null, message.key, fields, where);
     return { kind: "skip", reason: "tombstone" };
   }
   const payload = unwrapConnectJson(
@@ -87,15 +90,15 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions 
       if (!isDebeziumEnvelope(payload)) {
         throw new BadRecordError(where, "value is not a Debezium envelope (no op/source/after)");
       }
-      return decodeDebezium(payload, message.key, where);
+      return decodeDebezium(payload, message.key, fields, where);
     case "flattened":
-      return decodeFlattened(payload, message.key, where);
+      return decodeFlattened(payload, message.key, fields, where);
     case "raw":
       return decodeRaw(payload, where);
   }
-  if (isDebeziumEnvelope(payload)) return decodeDebezium(payload, message.key, where);
+  if (isDebeziumEnvelope(payload)) return decodeDebezium(payload, message.key, fields, where);
   if (hasFlatteningMetadata(payload) || debeziumKeyId(message.key, where) !== undefined) {
-    return decodeFlattened(payload, message.key, where);
+    return decodeFlattened(payload, message.key, fields, where);
   }
   if (isRawDocument(payload)) return decodeRaw(payload, where);
   throw new BadRecordError(

@@ -13,6 +13,7 @@ import { Decimal128, ObjectId } from "bson";
 import { orderKey } from "../../pipeline/bson_values.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import type { Position } from "../../pipeline/change.ts";
+import type { FieldNames } from "../../pipeline/fields.ts";
 import { fromExtendedJson, isPlainObject } from "./extended_json.ts";
 import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";
@@ -34,7 +35,8 @@ export function hasFlatteningMetadata(value: Record<string, unknown>): boolean {
  * One flattened record to an order change. `value === null` (a tombstone) is a delete of the
  * key's order: with the SMT's default `delete.tombstone.handling.mode=tombstone` that is how a
  * delete arrives. `__deleted: "true"` or `__op: "d"` is a delete too; anything else upserts
- * the document (metadata fields removed).
+ * the document (metadata fields removed; a decimal string in the value field, which is how the
+ * SMT writes a Decimal128, back to a `Decimal128`).
  *
  * Position: `__source_ts_ms` with `__source_ord` and `__source_version` (add them with
  * `add.fields=source.ts_ms,source.ord,source.version`) give what a Debezium envelope's source
@@ -43,6 +45,7 @@ export function hasFlatteningMetadata(value: Record<string, unknown>): boolean {
 export function decodeFlattened(
   value: Record<string, unknown> | null,
   key: Uint8Array | null,
+  fields: FieldNames,
   where: string,
 ): CdcDecoded {
   if (value === null) {
@@ -61,8 +64,9 @@ export function decodeFlattened(
     if (!name.startsWith(METADATA_PREFIX)) plain[name] = field;
   }
   const document = fromExtendedJson(plain, "value", where) as Record<string, unknown>;
-  if (typeof document.amount === "string" && DECIMAL_TEXT.test(document.amount)) {
-    document.amount = Decimal128.fromString(document.amount);
+  const written = document[fields.value];
+  if (typeof written === "string" && DECIMAL_TEXT.test(written)) {
+    document[fields.value] = Decimal128.fromString(written);
   }
   return { kind: "upsert", orderKey: keyOf(value, key, where), document, position };
 }

@@ -7,9 +7,10 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeCdcMessage } from "./mod.ts";
- * const result = decodeCdcMessage({
- *   topic: "orders.cdc", partition: 0, offset: "8", key: null, value: null,
- * });
+ * const result = decodeCdcMessage(
+ *   { topic: "orders.cdc", partition: 0, offset: "8", key: null, value: null },
+ *   { fields: { key: "customer_id", value: "amount" } },
+ * );
  * assert.deepEqual(result, { kind: "skip", reason: "tombstone" });
  * ```
  *

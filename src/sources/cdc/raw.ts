@@ -1,7 +1,7 @@
 /**
- * Decodes bare order documents `{_id, customer_id, amount}` as JSON or extended JSON (the format
- * of the earlier example producer). Numbers are read exactly: an int64 amount beyond 2^53
- * stays a `Long`, a fraction stays a `Double` and amount validation rejects it later.
+ * Decodes bare documents (`{_id, customer_id, amount}` for orders) as JSON or extended JSON
+ * (the format of the earlier example producer). Numbers are read exactly: an int64 beyond 2^53
+ * stays a `Long`, a fraction stays a `Double` and the pipeline's value field rejects it later.
  *
  * @module
  */
@@ -16,8 +16,8 @@ export function isRawDocument(value: Record<string, unknown>): boolean {
 }
 
 /**
- * One bare order document to an `upsert` with an empty position (the format carries none).
- * Validating `customer_id`/`amount` is left to `decodeOrder()`, like for every upsert.
+ * One bare document to an `upsert` with an empty position (the format carries none).
+ * Reading its key and value is left to the pipeline's fields, like for every upsert.
  */
 export function decodeRaw(value: Record<string, unknown>, where: string): CdcDecoded {
   if (!isRawDocument(value)) throw new BadRecordError(where, "order document has no _id");

@@ -46,7 +46,7 @@ export type SkipReason =
   | "transaction_metadata"
   /** An update with neither a full document nor an update description. */
   | "update_without_document"
-  /** An update whose description touches neither `customer_id` nor `amount`. */
+  /** An update whose description touches neither of the pipeline's fields. */
   | "irrelevant_update";
 
 /** A message that needs no state change. */

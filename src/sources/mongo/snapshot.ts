@@ -9,7 +9,7 @@ import type { Collection, Document, MongoClient } from "mongodb";
 import { MongoServerError } from "mongodb";
 import { type ResumeToken, tokenClusterTime } from "./resume_token.ts";
 import type { ClusterTime } from "../../pipeline/change.ts";
-import { BadRecordError, OrderstatsError } from "../../util/errors.ts";
+import { OrderstatsError } from "../../util/errors.ts";
 import { describe } from "../../util/describe.ts";
 
 /** Where the change stream stood just before the scan started. */
@@ -94,20 +94,17 @@ export async function* scanCollection(
   }
 }
 
-/** One scanned document: decoded, or the reason it could not be. */
-export type SnapshotItem<T> =
-  | { id: string; record: T }
-  | { error: BadRecordError; document: Document };
-
-/** Turns a document into a record and its identity, or throws {@link BadRecordError}. */
-export type DocumentDecoder<T> = (doc: Document, where: string) => { id: string; record: T };
+/** One scanned document, and how errors name it (`db.orders _id=42`). */
+export interface SnapshotDocument {
+  document: Document;
+  where: string;
+}
 
 /** A MongoDB collection read as a bootstrap source. */
-export class MongoSnapshotSource<T> {
+export class MongoSnapshotSource {
   constructor(
     private readonly client: MongoClient,
     private readonly collection: Collection,
-    private readonly decode: DocumentDecoder<T>,
   ) {}
 
   /** `db.collection`, for messages. */
@@ -125,18 +122,12 @@ export class MongoSnapshotSource<T> {
     return this.collection.estimatedDocumentCount();
   }
 
-  /** Every document, decoded or with the reason it was not. */
+  /** Every document in `_id` order, named for error messages. */
   async *scan(
     options: { batchSize: number; signal?: AbortSignal },
-  ): AsyncGenerator<SnapshotItem<T>> {
-    for await (const doc of scanCollection(this.collection, options)) {
-      const where = `${this.namespace} _id=${describe(doc._id)}`;
-      try {
-        yield this.decode(doc, where);
-      } catch (error) {
-        if (!(error instanceof BadRecordError)) throw error;
-        yield { error, document: doc };
-      }
+  ): AsyncGenerator<SnapshotDocument> {
+    for await (const document of scanCollection(this.collection, options)) {
+      yield { document, where: `${this.namespace} _id=${describe(document._id)}` };
     }
   }
 }
