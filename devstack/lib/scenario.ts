@@ -137,15 +137,13 @@ export async function mongoTotals(collection: Collection): Promise<Map<string, b
 
 /** orderstats' totals as stored in DynamoDB (zero totals dropped, like `$group`). */
 export async function storedTotals(s: Scenario): Promise<Map<string, bigint>> {
-  const client = new DynamoDBClient(ddbClientConfig());
-  try {
-    const store = new DynamoStore({ client, table: s.table });
-    const totals = new Map<string, bigint>();
-    for await (const row of store.totals(s.pipeline)) totals.set(row.key, row.total);
-    return totals;
-  } finally {
-    client.destroy();
-  }
+  await using store = new DynamoStore({
+    client: new DynamoDBClient(ddbClientConfig()),
+    table: s.table,
+  });
+  const totals = new Map<string, bigint>();
+  for await (const row of store.totals(s.pipeline)) totals.set(row.key, row.total);
+  return totals;
 }
 
 /** Drops zero totals: a customer whose orders all went away has none in `$group`. */

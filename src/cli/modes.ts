@@ -17,7 +17,6 @@ import { runServe } from "../runtimes/serve/run.ts";
 import { AuditDriftError, runAudit } from "../runtimes/audit/run.ts";
 import { auditMetricsText, writeTextAtomically } from "../runtimes/audit/metrics.ts";
 import { orderReference } from "../app/audit_reference.ts";
-import { AppliedOffsets } from "../state/dynamodb/applied_offsets.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
 import { connectKafka } from "../sources/kafka/connect.ts";
 import { log, toJson } from "../util/log.ts";
@@ -69,7 +68,7 @@ function mongoClient(config: Config): MongoClient {
 /** `--mode=bootstrap`: prints one summary JSON line on stdout. */
 export async function bootstrap(config: Config, signal: AbortSignal): Promise<void> {
   const mongo = mongoClient(config);
-  const state = store(config);
+  await using state = store(config);
   try {
     await mongo.connect();
     const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
@@ -85,23 +84,18 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
     console.log(toJson({ event: "bootstrap_complete", ...summary }));
   } finally {
     await mongo.close();
-    state.client.destroy();
   }
 }
 
 /** `--mode=totals`: one JSON line per key on stdout. */
 export async function totals(config: Config): Promise<void> {
-  const state = store(config);
-  try {
-    const rows = config.customer === undefined
-      ? state.totals(config.pipeline)
-      : [await state.total(config.pipeline, config.customer)].filter((row) => row !== undefined);
-    for await (const row of rows) {
-      // customer_id keeps its type (42 or "42"); the total is a string to stay exact.
-      console.log(`{"customer_id":${customerIdJson(row.key)},"total":${toJson(row.total)}}`);
-    }
-  } finally {
-    state.client.destroy();
+  await using state = store(config);
+  const rows = config.customer === undefined
+    ? state.totals(config.pipeline)
+    : [await state.total(config.pipeline, config.customer)].filter((row) => row !== undefined);
+  for await (const row of rows) {
+    // customer_id keeps its type (42 or "42"); the total is a string to stay exact.
+    console.log(`{"customer_id":${customerIdJson(row.key)},"total":${toJson(row.total)}}`);
   }
 }
 
@@ -111,7 +105,7 @@ export async function totals(config: Config): Promise<void> {
  */
 export async function audit(config: Config, signal: AbortSignal): Promise<void> {
   const mongo = mongoClient(config);
-  const state = store(config);
+  await using state = store(config);
   try {
     await mongo.connect();
     const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
@@ -131,50 +125,41 @@ export async function audit(config: Config, signal: AbortSignal): Promise<void> 
     if (summary.drifted > 0) throw new AuditDriftError(summary.drifted, summary.compared);
   } finally {
     await mongo.close();
-    state.client.destroy();
   }
 }
 
 /** `--mode=serve`: the read API until SIGTERM/SIGINT. */
 export async function serve(config: Config, signal: AbortSignal): Promise<void> {
-  const state = store(config);
-  try {
-    await runServe({
-      reader: state,
-      pipeline: config.pipeline,
-      port: config.live.httpPort,
-      api: { customerJson: customerIdJson },
-      signal,
-    });
-  } finally {
-    state.client.destroy();
-  }
+  await using state = store(config);
+  await runServe({
+    reader: state,
+    pipeline: config.pipeline,
+    port: config.live.httpPort,
+    api: { customerJson: customerIdJson },
+    signal,
+  });
 }
 
 /** `--mode=live`: runs until SIGTERM/SIGINT. */
 export async function live(config: Config, signal: AbortSignal): Promise<void> {
-  const state = store(config);
-  try {
-    await runLive({
-      pipeline: orderTotals(config.pipeline, state),
-      kafka: config.kafka.connection,
-      topic: config.kafka.topic,
-      groupId: config.kafka.consumerGroup,
-      format: config.kafka.format,
-      dlqTopic: config.kafka.dlqTopic,
-      dlqCompression: config.kafka.dlqCompression,
-      httpPort: config.live.httpPort,
-      api: config.live.serveApi ? { customerJson: customerIdJson } : undefined,
-      sessionTimeoutMs: config.live.sessionTimeoutMs,
-      appliedOffsets: config.ddb.dedupTable === undefined
-        ? undefined
-        : new AppliedOffsets(state.client, config.ddb.dedupTable, config.kafka.consumerGroup),
-      waitForHandoff: config.live.waitForHandoff,
-      handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
-      concurrency: config.writeConcurrency,
-      signal,
-    });
-  } finally {
-    state.client.destroy();
-  }
+  await using state = store(config);
+  await runLive({
+    pipeline: orderTotals(config.pipeline, state),
+    kafka: config.kafka.connection,
+    topic: config.kafka.topic,
+    groupId: config.kafka.consumerGroup,
+    format: config.kafka.format,
+    dlqTopic: config.kafka.dlqTopic,
+    dlqCompression: config.kafka.dlqCompression,
+    httpPort: config.live.httpPort,
+    api: config.live.serveApi ? { customerJson: customerIdJson } : undefined,
+    sessionTimeoutMs: config.live.sessionTimeoutMs,
+    appliedOffsets: config.ddb.dedupTable === undefined
+      ? undefined
+      : state.appliedOffsets(config.ddb.dedupTable, config.kafka.consumerGroup),
+    waitForHandoff: config.live.waitForHandoff,
+    handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
+    concurrency: config.writeConcurrency,
+    signal,
+  });
 }

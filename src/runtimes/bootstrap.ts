@@ -19,9 +19,8 @@
  * @module
  */
 import type { Pipeline } from "../pipeline/pipeline.ts";
-import type { DynamoStore } from "../state/dynamodb/store.ts";
-import type { Handoff } from "../state/dynamodb/items.ts";
-import type { MongoSnapshotSource, ResumePoint } from "../sources/mongo/snapshot.ts";
+import type { Handoff, StateStore } from "../state/store.ts";
+import type { ResumePoint, SnapshotSource } from "../sources/mongo/snapshot.ts";
 import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
 import { readDocument } from "../pipeline/fields.ts";
 import { timestampParts } from "../pipeline/change.ts";
@@ -37,8 +36,8 @@ export { StateConflictError };
 
 /** Options for {@link runBootstrap}. */
 export interface BootstrapOptions {
-  pipeline: Pipeline<bigint, DynamoStore>;
-  source: MongoSnapshotSource;
+  pipeline: Pipeline<bigint, StateStore>;
+  source: SnapshotSource;
   batchSize: number;
   badRecordsFile: string;
   /** Rebuild even over state a live worker advanced. */
@@ -84,7 +83,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     pipeline: pipeline.name,
     status: "running",
     runId: options.runId ?? crypto.randomUUID(),
-    totalsTable: store.table,
+    totalsTable: store.totalsTable,
     resumeToken: point && JSON.stringify(point.token),
     clusterTime: point?.clusterTime,
     operationTime: point?.operationTime,
@@ -107,15 +106,8 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     ? claim.signal
     : AbortSignal.any([options.signal, claim.signal]);
   try {
-    const cleared = await store.clearPipeline(pipeline.name, signal);
-    if (cleared.items > 0) log("info", "cleared previous state", { items: cleared.items });
-    if (cleared.legacy > 0) {
-      log("warn", "removed the old one-table layout's ledger from the totals table", {
-        table: store.table,
-        items: cleared.legacy,
-        ledgerTable: store.ledgerTable,
-      });
-    }
+    const clearedItems = await store.clearPipeline(pipeline.name, signal);
+    if (clearedItems > 0) log("info", "cleared previous state", { items: clearedItems });
     const version = bootstrapVersion(point?.clusterTime);
     const folded = await scanIntoLedger({ ...options, signal }, version);
     await writeTotals(pipeline, folded.totals, signal);
@@ -142,7 +134,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
       documents: folded.documents,
       keys: folded.totals.size,
       badRecords: folded.badRecords,
-      clearedItems: cleared.items,
+      clearedItems,
       seconds: Math.round((performance.now() - started) / 10) / 100,
     };
   } catch (error) {
@@ -154,7 +146,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
 }
 
 /** Marks the claim `failed` so the next run may take it at once; a failure here is logged. */
-async function release(store: DynamoStore, handoff: Handoff): Promise<void> {
+async function release(store: StateStore, handoff: Handoff): Promise<void> {
   try {
     const failed: Handoff = { ...handoff, status: "failed" };
     await store.putHandoff(failed, { runId: handoff.runId, status: "running" });
@@ -164,20 +156,18 @@ async function release(store: DynamoStore, handoff: Handoff): Promise<void> {
 }
 
 async function writeTotals(
-  pipeline: Pipeline<bigint, DynamoStore>,
+  pipeline: Pipeline<bigint, StateStore>,
   totals: Map<string, bigint>,
   signal: AbortSignal,
 ): Promise<void> {
-  const writer = pipeline.store.totalsWriter(signal);
+  const writer = pipeline.store.bulkWriter(pipeline.name, signal);
   const now = new Date().toISOString();
-  for (const [key, total] of totals) {
-    await pipeline.store.putTotal(writer, pipeline.name, { key, total }, now);
-  }
+  for (const [key, total] of totals) await writer.putTotal({ key, total }, now);
   await writer.flush();
 }
 
 async function capturePoint(
-  source: MongoSnapshotSource,
+  source: SnapshotSource,
   allowNoChangeStreams: boolean,
 ): Promise<ResumePoint | undefined> {
   try {
@@ -197,7 +187,7 @@ async function scanIntoLedger(options: BootstrapOptions, version: string) {
   const totals = new Map<string, bigint>();
   const badRecords = new BadRecordFile(options.badRecordsFile);
   const progress = new Progress({ label: "bootstrap scan", total: await source.estimatedCount() });
-  const writer = store.ledgerWriter(signal);
+  const writer = store.bulkWriter(pipeline.name, signal);
   let documents = 0;
   try {
     // Two cursor batches ahead: the next batch arrives while the writers drain this one.
@@ -218,13 +208,7 @@ async function scanIntoLedger(options: BootstrapOptions, version: string) {
       }
       const { id, key, value } = record;
       totals.set(key, monoid.combine(totals.get(key) ?? monoid.empty, value));
-      await store.putLedger(writer, pipeline.name, {
-        record: id,
-        present: true,
-        key,
-        value,
-        version,
-      });
+      await writer.putLedger({ record: id, present: true, key, value, version });
     }
     await writer.flush();
   } finally {

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import type { DynamoStore } from "../state/dynamodb/store.ts";
-import type { Handoff } from "../state/dynamodb/items.ts";
+import type { Handoff, StateStore } from "../state/store.ts";
 import { OrderstatsError } from "../util/errors.ts";
 import { errorFields, log } from "../util/log.ts";
 
@@ -43,7 +42,7 @@ export class BootstrapClaim implements Disposable {
   #disposed = false;
 
   private constructor(
-    private readonly store: DynamoStore,
+    private readonly store: StateStore,
     readonly handoff: Handoff,
     private readonly leaseMs: number,
     claimedAt: number,
@@ -57,7 +56,7 @@ export class BootstrapClaim implements Disposable {
    * {@link StateConflictError} naming who holds it. The claim is the run's first write.
    */
   static async acquire(
-    store: DynamoStore,
+    store: StateStore,
     handoff: Handoff,
     { force, leaseMs = DEFAULT_LEASE_MS }: ClaimOptions,
   ): Promise<BootstrapClaim> {

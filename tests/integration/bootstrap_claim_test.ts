@@ -58,9 +58,9 @@ class PausingSource extends MongoSnapshotSource {
 }
 
 /** The versions of the scenario's ledger entries, and its handoff row. */
-async function stateOf(s: Scenario, store: DynamoStore) {
+async function stateOf(s: Scenario, { store, ddb }: { store: DynamoStore; ddb: DynamoDBClient }) {
   const ledger: string[] = [];
-  const out = await store.client.send(
+  const out = await ddb.send(
     new ScanCommand({ TableName: store.ledgerTable, ConsistentRead: true }),
   );
   for (const item of out.Items ?? []) {
@@ -88,6 +88,7 @@ async function inProcess(s: Scenario) {
   });
   return {
     store,
+    ddb,
     mongo,
     orders,
     options,
@@ -118,7 +119,7 @@ Deno.test("a second bootstrap fails before writing while the first holds the pip
   });
   // The refused run wrote nothing: the claim, every ledger entry (its T0 would differ) and the
   // (still empty) totals are the first run's.
-  const during = await stateOf(s, h.store);
+  const during = await stateOf(s, h);
   assert.equal(during.handoff?.runId, holder.runId);
   assert.equal(during.handoff?.status, "running");
   const version = bootstrapVersion(holder.clusterTime);
@@ -127,7 +128,7 @@ Deno.test("a second bootstrap fails before writing while the first holds the pip
 
   first.resume();
   const summary = await running;
-  const after = await stateOf(s, h.store);
+  const after = await stateOf(s, h);
   assert.equal(after.handoff?.status, "complete");
   assert.equal(after.handoff?.runId, summary.runId);
   assert.equal(after.ledger.length, 200);
@@ -148,14 +149,14 @@ Deno.test("a bootstrap that loses its claim stops writing and fails", async () =
   const held = (await h.store.readHandoff(s.pipeline))!;
   await h.store.putHandoff({ ...held, runId: "taken-over" });
   await new Promise((r) => setTimeout(r, 1000));
-  const before = await stateOf(s, h.store);
+  const before = await stateOf(s, h);
   first.resume();
   await assert.rejects(running, (error: unknown) => {
     assert.ok(error instanceof StateConflictError, String(error));
     assert.match(error.message, /another bootstrap took over/);
     return true;
   });
-  assert.deepEqual(await stateOf(s, h.store), before, "the run wrote after losing its claim");
+  assert.deepEqual(await stateOf(s, h), before, "the run wrote after losing its claim");
 });
 
 Deno.test("a crashed bootstrap's claim is taken over only after its lease expired", async () => {

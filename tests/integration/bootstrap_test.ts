@@ -49,12 +49,11 @@ function seedDocuments(n: number): Document[] {
 }
 
 async function readHandoff(s: Scenario) {
-  const client = new DynamoDBClient(ddbClientConfig());
-  try {
-    return await new DynamoStore({ client, table: s.table }).readHandoff(s.pipeline);
-  } finally {
-    client.destroy();
-  }
+  await using store = new DynamoStore({
+    client: new DynamoDBClient(ddbClientConfig()),
+    table: s.table,
+  });
+  return await store.readHandoff(s.pipeline);
 }
 
 Deno.test("bootstrap writes totals equal to MongoDB's $group and a complete handoff row", async () => {
@@ -141,11 +140,10 @@ Deno.test("re-running bootstrap gives the same totals; live state needs --force"
   assert.equal(second.size, first.size - 1);
 
   // A live worker marks the handoff live; bootstrap then refuses (exit 4) unless forced.
-  const ddb = new DynamoDBClient(ddbClientConfig());
-  const store = new DynamoStore({ client: ddb, table: s.table });
+  const store = new DynamoStore({ client: new DynamoDBClient(ddbClientConfig()), table: s.table });
   const handoff = (await store.readHandoff(s.pipeline))!;
   await store.putHandoff({ ...handoff, status: "live", liveSince: new Date().toISOString() });
-  ddb.destroy();
+  await store.close();
   const refused = await orderstats(flags);
   assert.equal(refused.code, 4, refused.stderr);
   assert.match(refused.stderr, /Refusing to bootstrap.*--force/);

@@ -143,7 +143,7 @@ async function harness(prefix: string): Promise<Harness> {
     other: { ...ctx, store: otherStore, metrics: new LiveMetrics() },
     async [Symbol.asyncDispose]() {
       await producer.disconnect();
-      otherStore.client.destroy();
+      await otherStore.close();
       dynamo[Symbol.dispose]();
     },
   };

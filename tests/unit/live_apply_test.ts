@@ -4,8 +4,8 @@ import { packChunks } from "../../src/runtimes/live/chunks.ts";
 import { orderFields } from "../../src/app/orderstats.ts";
 import { contributionCodec } from "../../src/pipeline/contribution.ts";
 import { Sum } from "../../src/pipeline/monoid.ts";
-import type { LedgerEntry } from "../../src/state/dynamodb/items.ts";
-import type { LedgerWrite } from "../../src/state/dynamodb/ledger.ts";
+import type { LedgerEntry, LedgerWrite } from "../../src/state/store.ts";
+import { MAX_TRANSACTION_ITEMS } from "../../src/state/dynamodb/ledger.ts";
 import { BadRecordError } from "../../src/util/errors.ts";
 import { packTimestamp, type Position } from "../../src/pipeline/change.ts";
 import { bootstrapVersion, type ChangeOrigin } from "../../src/state/version.ts";
@@ -287,7 +287,7 @@ Deno.test("packChunks() keeps each transaction within 100 actions, one update pe
       version: "1",
     },
   }));
-  const chunks = packChunks(writes, Sum);
+  const chunks = packChunks(writes, Sum, MAX_TRANSACTION_ITEMS);
   assert.equal(chunks.flatMap((c) => c.writes).length, 250);
   for (const chunk of chunks) assert.ok(chunk.writes.length + chunk.deltas.size <= 100);
   const hot = chunks.reduce((n, c) => n + (c.deltas.get("hot") ?? 0n), 0n);
@@ -298,6 +298,7 @@ Deno.test("packChunks() keeps each transaction within 100 actions, one update pe
       next: { record: `n:${i}`, present: true, key: "hot", value: 2n, version: "1" },
     })),
     Sum,
+    MAX_TRANSACTION_ITEMS,
   );
   assert.equal(single.length, Math.ceil(300 / 99));
 });

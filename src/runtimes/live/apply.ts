@@ -14,7 +14,7 @@ import type {
   ContributionCodec,
   ContributionReading,
 } from "../../pipeline/contribution.ts";
-import type { LedgerEntry } from "../../state/dynamodb/items.ts";
+import type { LedgerEntry } from "../../state/store.ts";
 import {
   type ChangeOrigin,
   formatVersion,

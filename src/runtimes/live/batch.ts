@@ -14,14 +14,12 @@ import {
   messageWhere,
 } from "../../sources/cdc/mod.ts";
 import type { ClusterTime } from "../../pipeline/change.ts";
-import type { DynamoStore } from "../../state/dynamodb/store.ts";
 import {
-  commitLedger,
   LedgerBusyError,
   LedgerConflictError,
   type LedgerWrite,
-  readLedgerEntries,
-} from "../../state/dynamodb/ledger.ts";
+  type StateStore,
+} from "../../state/store.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
 import type { ContributionCodec } from "../../pipeline/contribution.ts";
@@ -40,7 +38,7 @@ const WARN_EVERY_ROUNDS = 10;
 /** What a batch needs besides its messages. */
 export interface BatchContext {
   pipeline: string;
-  store: DynamoStore;
+  store: StateStore;
   group: Group<bigint>;
   codec: ContributionCodec;
   /** The fields the pipeline reads, for the decoders. */
@@ -101,7 +99,7 @@ async function applyRound(
   batch: BatchState,
   records: readonly string[],
 ): Promise<string[]> {
-  const current = await readLedgerEntries(ctx.store, ctx.pipeline, records, {
+  const current = await ctx.store.readLedger(ctx.pipeline, records, {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
   });
@@ -181,11 +179,11 @@ function deadLetter(batch: BatchState, message: CdcMessage, error: BadRecordErro
  * for now. Another failure rejects once every chunk in flight has settled.
  */
 async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<Set<string>> {
-  const chunks = packChunks(writes, ctx.group);
+  const chunks = packChunks(writes, ctx.group, ctx.store.maxCommitActions);
   const refused = new Set<string>();
   await forEachConcurrently(chunks, ctx.concurrency, async (chunk) => {
     try {
-      await commitLedger(ctx.store, ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
+      await ctx.store.commitLedger(ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
     } catch (error) {
       if (error instanceof LedgerConflictError) ctx.metrics.conflicts.inc();
       else if (error instanceof LedgerBusyError) ctx.metrics.busy.inc({ reason: error.reason });

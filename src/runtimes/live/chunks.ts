@@ -1,12 +1,13 @@
 /**
- * Packs a batch's ledger writes into transactions of at most 100 actions: each record's
- * ledger write travels with the total updates it implies, and a key touched by several
- * records in one transaction costs one update (deltas summed), and writes are grouped by
- * customer so a busy customer spreads over as few transactions as possible.
+ * Packs a batch's ledger writes into commits of at most the store's `maxCommitActions` (100
+ * for DynamoDB's TransactWriteItems): each record's ledger write travels with the total
+ * updates it implies, a key touched by several records in one commit costs one update
+ * (deltas summed), and writes are grouped by key so a busy customer spreads over as few
+ * commits as possible.
  *
  * @module
  */
-import type { LedgerWrite } from "../../state/dynamodb/ledger.ts";
+import type { LedgerWrite } from "../../state/store.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import { addDeltas } from "./apply.ts";
 
@@ -20,7 +21,7 @@ export interface Chunk {
 export function packChunks(
   writes: readonly LedgerWrite[],
   group: Group<bigint>,
-  limit = 100,
+  limit: number,
 ): Chunk[] {
   const chunks: Chunk[] = [];
   let current: Chunk = { writes: [], deltas: new Map() };

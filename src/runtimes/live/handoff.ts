@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { DynamoStore } from "../../state/dynamodb/store.ts";
-import type { Handoff } from "../../state/dynamodb/items.ts";
+import type { Handoff, StateStore } from "../../state/store.ts";
 import { ConfigError, OrderstatsError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
 import { sleep } from "../../util/retry.ts";
@@ -33,7 +32,7 @@ function assertSameTotalsTable(handoff: Handoff, table: string): void {
 
 /** Options for {@link awaitHandoff}. */
 export interface AwaitHandoffOptions {
-  store: DynamoStore;
+  store: StateStore;
   pipeline: string;
   /** Keep polling while the row is missing or running. */
   wait: boolean;
@@ -50,7 +49,7 @@ export async function awaitHandoff(options: AwaitHandoffOptions): Promise<Handof
   for (let announced = false;; announced = true) {
     const handoff = await store.readHandoff(pipeline);
     if (handoff === undefined) await store.assertCurrentLayout(pipeline);
-    if (handoff !== undefined) assertSameTotalsTable(handoff, store.table);
+    if (handoff !== undefined) assertSameTotalsTable(handoff, store.totalsTable);
     if (handoff?.status === "live") return handoff;
     if (handoff?.status === "complete") {
       const live: Handoff = { ...handoff, status: "live", liveSince: new Date().toISOString() };

@@ -7,7 +7,7 @@
  */
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import { isGroup } from "../../pipeline/monoid.ts";
-import type { DynamoStore } from "../../state/dynamodb/store.ts";
+import type { AppliedOffsetsStore, StateStore } from "../../state/store.ts";
 import type { CdcFormat, CdcMessage } from "../../sources/cdc/mod.ts";
 import {
   type DeadLetterSink,
@@ -18,7 +18,6 @@ import { kafkaClient, type KafkaConnection } from "../../sources/kafka/client.ts
 import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
-import type { AppliedOffsets } from "../../state/dynamodb/applied_offsets.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
@@ -34,7 +33,7 @@ const PROGRESS_MS = 30_000;
 
 /** Options for {@link runLive}. */
 export interface LiveOptions {
-  pipeline: Pipeline<bigint, DynamoStore>;
+  pipeline: Pipeline<bigint, StateStore>;
   kafka: KafkaConnection;
   topic: string;
   groupId: string;
@@ -47,7 +46,7 @@ export interface LiveOptions {
   /** Also serve the read API (`/v1/totals`) on `httpPort`, presenting customers so. */
   api?: Omit<ApiOptions, "metrics">;
   /** Watermarks of applied offsets (`--ddb-dedup-table`), to skip replays cheaply. */
-  appliedOffsets?: AppliedOffsets;
+  appliedOffsets?: AppliedOffsetsStore;
   /** Consumer-group session timeout. @default 30000 */
   sessionTimeoutMs?: number;
   waitForHandoff: boolean;

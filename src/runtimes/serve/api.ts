@@ -7,8 +7,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { TotalRow } from "../../state/dynamodb/items.ts";
-import { MissingTableError, type TotalsPage } from "../../state/dynamodb/store.ts";
+import type { TotalRow, TotalsPage } from "../../state/store.ts";
+import { MissingTableError } from "../../state/dynamodb/store.ts";
 import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
 import { errorFields, log, toJson } from "../../util/log.ts";
 import { renderMetrics, Series } from "../../util/metrics.ts";

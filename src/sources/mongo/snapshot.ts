@@ -100,8 +100,20 @@ export interface SnapshotDocument {
   where: string;
 }
 
+/** What a bootstrap reads: where to hand off from, then every document. */
+export interface SnapshotSource {
+  /** Names the source in messages (`db.collection`). */
+  readonly namespace: string;
+  /** The change-stream position just before the scan; throws {@link NoChangeStreamsError}. */
+  resumePoint(): Promise<ResumePoint>;
+  /** A cheap estimate of the number of documents, for progress only. */
+  estimatedCount(): Promise<number>;
+  /** Every document, each named for error messages. */
+  scan(options: { batchSize: number; signal?: AbortSignal }): AsyncIterable<SnapshotDocument>;
+}
+
 /** A MongoDB collection read as a bootstrap source. */
-export class MongoSnapshotSource {
+export class MongoSnapshotSource implements SnapshotSource {
   constructor(
     private readonly client: MongoClient,
     private readonly collection: Collection,

@@ -1,13 +1,15 @@
 /**
- * Every DynamoDB item shape orderstats writes (docs/data-model.md describes them).
- * Two tables keyed by the string `pk`: the totals table holds only totals (so listing
- * them never reads the ledger), the ledger table holds the ledger and the handoff row.
- * The prefix says what the item is and the pipeline name namespaces it.
+ * The DynamoDB items of a pipeline's state (docs/data-model.md describes them). Two tables
+ * keyed by the string `pk`: the totals table holds only totals (so listing them never reads
+ * the ledger), the ledger table holds the ledger and the handoff row (the applied-offset
+ * items of the optional dedup table are in applied_offsets.ts). The prefix says what the
+ * item is and the pipeline name namespaces it.
  *
  * @module
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { timestampParts } from "../../pipeline/change.ts";
+import type { Handoff, HandoffStatus, LedgerEntry, TotalRow } from "../store.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -20,59 +22,6 @@ export const keys = {
   ledger: (pipeline: string, record: string) => `L#${pipeline}#${record}`,
   handoff: (pipeline: string) => `H#${pipeline}`,
 };
-
-/** A key's current total. */
-export interface TotalRow {
-  key: string;
-  total: bigint;
-  /** ISO-8601 time of the last write (set when read from the table). */
-  updatedAt?: string;
-}
-
-/**
- * What one record (order) currently contributes: to which key and how much, and the
- * version of the change that set it. `present: false` records a deletion, so an older
- * replayed insert cannot bring the order back.
- */
-export interface LedgerEntry {
-  record: string;
-  present: boolean;
-  key?: string;
-  value?: bigint;
-  version: string;
-}
-
-/**
- * Status of the handoff between bootstrap and live: `running` (a bootstrap holds the
- * pipeline), `failed` (it stopped without finishing), `complete`, `live`.
- */
-export type HandoffStatus = "running" | "failed" | "complete" | "live";
-
-/** The row bootstrap writes last and live reads first. */
-export interface Handoff {
-  pipeline: string;
-  status: HandoffStatus;
-  runId: string;
-  /**
-   * The totals table the bootstrap wrote; live refuses to add deltas to another one.
-   * Absent in rows written before totals had a table of their own.
-   */
-  totalsTable?: string;
-  /** Resume token JSON (`{"_data": …}`); absent when bootstrapped without change streams. */
-  resumeToken?: string;
-  /** Packed cluster time `t << 32 | i` of the token; absent without change streams. */
-  clusterTime?: bigint;
-  /** Server operation time when the token was taken, when the server said it. */
-  operationTime?: bigint;
-  documents: number;
-  keys: number;
-  badRecords: number;
-  /** While `running`: epoch ms until which the bootstrap's claim is valid unless renewed. */
-  leaseUntil?: number;
-  startedAt: string;
-  completedAt?: string;
-  liveSince?: string;
-}
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: bigint | number): AttributeValue => ({ N: n.toString() });

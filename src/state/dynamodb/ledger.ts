@@ -1,18 +1,26 @@
 /**
- * Live mode's reads and atomic writes of ledger entries and totals.
+ * Live mode's reads and atomic writes of ledger entries and totals in DynamoDB (the
+ * `DynamoStore` methods `readLedger` and `commitLedger`).
  *
  * @module
  */
 import {
   BatchGetItemCommand,
+  type DynamoDBClient,
   type KeysAndAttributes,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { DynamoStore } from "./store.ts";
-import { keys, type LedgerEntry, ledgerItem, readLedger } from "./items.ts";
+import { keys, ledgerItem, readLedger } from "./items.ts";
 import { isTransientDynamoError } from "./client.ts";
+import {
+  LedgerBusyError,
+  LedgerConflictError,
+  type LedgerEntry,
+  type LedgerWrite,
+  type ReadLedgerOptions,
+} from "../store.ts";
 import { backoffMs, retry, sleep } from "../../util/retry.ts";
 import { forEachConcurrently } from "../../util/pool.ts";
 
@@ -20,19 +28,28 @@ const MAX_GET = 100;
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
+/** The client and the store's two tables. */
+export interface TableAccess {
+  client: DynamoDBClient;
+  /** The totals table. */
+  table: string;
+  /** The ledger (and handoff) table. */
+  ledgerTable: string;
+}
+
 /** Reads the current ledger entries of `records` (strongly consistent, requests in parallel). */
 export async function readLedgerEntries(
-  store: DynamoStore,
+  { client, ledgerTable }: TableAccess,
   pipeline: string,
   records: readonly string[],
-  { concurrency = 8, signal }: { concurrency?: number; signal?: AbortSignal } = {},
+  { concurrency = 8, signal }: ReadLedgerOptions = {},
 ): Promise<Map<string, LedgerEntry>> {
   const found = new Map<string, LedgerEntry>();
   const slices: string[][] = [];
   for (let i = 0; i < records.length; i += MAX_GET) slices.push(records.slice(i, i + MAX_GET));
   await forEachConcurrently(slices, concurrency, async (slice) => {
     let request: Record<string, KeysAndAttributes> | undefined = {
-      [store.ledgerTable]: {
+      [ledgerTable]: {
         Keys: slice.map((r) => ({ pk: { S: keys.ledger(pipeline, r) } })),
         ConsistentRead: true,
       },
@@ -42,12 +59,12 @@ export async function readLedgerEntries(
       const ask: Record<string, KeysAndAttributes> = request;
       const out = await retry(
         () =>
-          store.client.send(new BatchGetItemCommand({ RequestItems: ask }), {
+          client.send(new BatchGetItemCommand({ RequestItems: ask }), {
             abortSignal: signal,
           }),
         { isRetriable: isTransientDynamoError, signal },
       );
-      for (const item of out.Responses?.[store.ledgerTable] ?? []) {
+      for (const item of out.Responses?.[ledgerTable] ?? []) {
         const entry = readLedger(pipeline, item);
         found.set(entry.record, entry);
       }
@@ -55,36 +72,6 @@ export async function readLedgerEntries(
     }
   });
   return found;
-}
-
-/** One record's ledger replacement inside a transaction. */
-export interface LedgerWrite {
-  /** The entry read before computing `next`; the write is conditional on it still being there. */
-  previous?: LedgerEntry;
-  next: LedgerEntry;
-}
-
-/** Thrown when a ledger entry changed between read and write (another writer). */
-export class LedgerConflictError extends Error {
-  constructor(options?: ErrorOptions) {
-    super("A ledger entry changed between read and write", options);
-    this.name = "LedgerConflictError";
-  }
-}
-
-/**
- * Thrown when DynamoDB kept refusing a transaction through every retry for a reason that
- * passes with time: throttling, or a conflict with another transaction. Nothing of it was
- * written; the caller may try again later.
- */
-export class LedgerBusyError extends Error {
-  /** The cancellation reason or exception name, e.g. `ThrottlingError`. */
-  readonly reason: string;
-  constructor(reason: string, options?: ErrorOptions) {
-    super(`DynamoDB refused a ledger transaction through every retry: ${reason}`, options);
-    this.name = "LedgerBusyError";
-    this.reason = reason;
-  }
 }
 
 /**
@@ -95,7 +82,7 @@ export class LedgerBusyError extends Error {
  * times, then thrown as {@link LedgerBusyError}.
  */
 export async function commitLedger(
-  store: DynamoStore,
+  { client, table, ledgerTable }: TableAccess,
   pipeline: string,
   writes: readonly LedgerWrite[],
   deltas: ReadonlyMap<string, bigint>,
@@ -104,7 +91,7 @@ export async function commitLedger(
   const now = new Date().toISOString();
   const items: TransactWriteItem[] = writes.map(({ previous, next }) => ({
     Put: {
-      TableName: store.ledgerTable,
+      TableName: ledgerTable,
       Item: ledgerItem(pipeline, next),
       ConditionExpression: previous === undefined ? "attribute_not_exists(pk)" : "ver = :old",
       ...(previous === undefined
@@ -116,7 +103,7 @@ export async function commitLedger(
     if (delta === 0n) continue;
     items.push({
       Update: {
-        TableName: store.table,
+        TableName: table,
         Key: { pk: { S: keys.total(pipeline, key) } },
         UpdateExpression: "SET #key = :key, pipeline = :p, updated_at = :now ADD #total :d",
         ExpressionAttributeNames: { "#key": "key", "#total": "total" },
@@ -130,13 +117,15 @@ export async function commitLedger(
     });
   }
   if (items.length > MAX_TRANSACTION_ITEMS) {
-    throw new RangeError(`Cannot commit ${items.length} actions in one transaction (max 100)`);
+    throw new RangeError(
+      `Cannot commit ${items.length} actions in one transaction (max ${MAX_TRANSACTION_ITEMS})`,
+    );
   }
   if (items.length === 0) return;
   try {
     await retry(
       () =>
-        store.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
+        client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
           abortSignal: signal,
         }),
       { isRetriable: isTransientTransactionError, signal },

@@ -1,7 +1,8 @@
 /**
- * The DynamoDB state of one pipeline: totals in the totals table; the record ledger and
- * the handoff row in the ledger table. Totals have a table of their own so that listing
- * them reads only totals: its cost grows with customers, never with orders.
+ * The DynamoDB {@link StateStore}: totals in the totals table; the record ledger and the
+ * handoff row in the ledger table. Totals have a table of their own so that listing them
+ * reads only totals: its cost grows with customers, never with orders. The store owns its
+ * client: `close()` (or `await using`) releases it.
  *
  * @module
  */
@@ -16,18 +17,22 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { BatchWriter } from "./batch_writer.ts";
-import {
-  type Handoff,
-  handoffItem,
-  type HandoffStatus,
-  keys,
-  type LedgerEntry,
-  ledgerItem,
-  readHandoff,
-  readTotal,
-  totalItem,
-  type TotalRow,
-} from "./items.ts";
+import { handoffItem, keys, ledgerItem, readHandoff, readTotal, totalItem } from "./items.ts";
+import { commitLedger, MAX_TRANSACTION_ITEMS, readLedgerEntries } from "./ledger.ts";
+import { AppliedOffsets } from "./applied_offsets.ts";
+import type {
+  BulkWriter,
+  ClaimCondition,
+  Handoff,
+  HandoffCondition,
+  LedgerEntry,
+  LedgerWrite,
+  ReadLedgerOptions,
+  StateStore,
+  TotalRow,
+  TotalsPage,
+} from "../store.ts";
+import { log } from "../../util/log.ts";
 import { defaultLedgerTable } from "./tables.ts";
 import { OrderstatsError } from "../../util/errors.ts";
 
@@ -59,14 +64,6 @@ export class LegacyLayoutError extends OrderstatsError {
   }
 }
 
-/** What {@link DynamoStore.clearPipeline} deleted. */
-export interface ClearedItems {
-  /** Items deleted from both tables. */
-  items: number;
-  /** Of those, ledger items and handoff rows the old one-table layout left in the totals table. */
-  legacy: number;
-}
-
 /** One Scan request: filter, projection, where to start and how many items to read. */
 interface ScanQuery {
   filter: string;
@@ -78,6 +75,7 @@ interface ScanQuery {
 
 /** Options for {@link DynamoStore}. */
 export interface DynamoStoreOptions {
+  /** The client; the store owns it from now on and destroys it on `close()`. */
   client: DynamoDBClient;
   /** The totals table (`--ddb-table`). */
   table: string;
@@ -87,34 +85,77 @@ export interface DynamoStoreOptions {
   concurrency?: number;
 }
 
-/** One page of totals and the cursor of the next page (absent on the last page). */
-export interface TotalsPage {
-  rows: TotalRow[];
-  next?: string;
-}
-
-/** Reads and writes one pipeline's orderstats items in the totals and ledger tables. */
-export class DynamoStore {
-  readonly client: DynamoDBClient;
+/** Reads and writes pipelines' orderstats items in the totals and ledger tables. */
+export class DynamoStore implements StateStore {
+  readonly maxCommitActions = MAX_TRANSACTION_ITEMS;
+  /** The totals table (`--ddb-table`). */
   readonly table: string;
+  /** The ledger and handoff table (`--ddb-ledger-table`). */
   readonly ledgerTable: string;
-  readonly concurrency: number;
+  readonly #client: DynamoDBClient;
+  readonly #concurrency: number;
 
   constructor({ client, table, ledgerTable, concurrency = 16 }: DynamoStoreOptions) {
-    this.client = client;
+    this.#client = client;
     this.table = table;
     this.ledgerTable = ledgerTable ?? defaultLedgerTable(table);
-    this.concurrency = concurrency;
+    this.#concurrency = concurrency;
   }
 
-  /** A batch writer for the ledger table (bootstrap's bulk path). */
-  ledgerWriter(signal?: AbortSignal): BatchWriter {
-    return this.#writer(this.ledgerTable, signal);
+  /** See {@link StateStore.totalsTable}. */
+  get totalsTable(): string {
+    return this.table;
   }
 
-  /** A batch writer for the totals table. */
-  totalsWriter(signal?: AbortSignal): BatchWriter {
-    return this.#writer(this.table, signal);
+  /** Applied-offset watermarks of a consumer group in `table`, over this store's client. */
+  appliedOffsets(table: string, group: string): AppliedOffsets {
+    return new AppliedOffsets(this.#client, table, group);
+  }
+
+  /** Bootstrap's bulk path: ledger entries to the ledger table, totals to the totals table. */
+  bulkWriter(pipeline: string, signal?: AbortSignal): BulkWriter {
+    const ledger = this.#writer(this.ledgerTable, signal);
+    const totals = this.#writer(this.table, signal);
+    return {
+      putLedger: (entry) => ledger.add({ PutRequest: { Item: ledgerItem(pipeline, entry) } }),
+      putTotal: (row, now) => totals.add({ PutRequest: { Item: totalItem(pipeline, row, now) } }),
+      flush: async () => {
+        await Promise.all([ledger.flush(), totals.flush()]);
+      },
+    };
+  }
+
+  /** See {@link StateStore.readLedger}. */
+  readLedger(
+    pipeline: string,
+    records: readonly string[],
+    options?: ReadLedgerOptions,
+  ): Promise<Map<string, LedgerEntry>> {
+    return readLedgerEntries(this.#access, pipeline, records, options);
+  }
+
+  /** See {@link StateStore.commitLedger}. */
+  commitLedger(
+    pipeline: string,
+    writes: readonly LedgerWrite[],
+    deltas: ReadonlyMap<string, bigint>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return commitLedger(this.#access, pipeline, writes, deltas, signal);
+  }
+
+  /** Destroys the client. */
+  close(): Promise<void> {
+    this.#client.destroy();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get #access() {
+    return { client: this.#client, table: this.table, ledgerTable: this.ledgerTable };
   }
 
   /** The pipeline's handoff row, or undefined before any bootstrap. */
@@ -139,7 +180,7 @@ export class DynamoStore {
 
   async #readHandoffIn(table: string, pipeline: string): Promise<Handoff | undefined> {
     const out = await this.#call(table, () =>
-      this.client.send(
+      this.#client.send(
         new GetItemCommand({
           TableName: table,
           Key: { pk: { S: keys.handoff(pipeline) } },
@@ -154,10 +195,7 @@ export class DynamoStore {
    * and/or has that status, so bootstraps and live workers cannot overwrite each other
    * unnoticed. Returns false when the condition failed.
    */
-  putHandoff(
-    handoff: Handoff,
-    expect: { runId?: string; status?: HandoffStatus } = {},
-  ): Promise<boolean> {
+  putHandoff(handoff: Handoff, expect: HandoffCondition = {}): Promise<boolean> {
     const conditions: string[] = [];
     const values: Record<string, AttributeValue> = {};
     if (expect.runId !== undefined) {
@@ -179,7 +217,7 @@ export class DynamoStore {
    */
   async claimPipeline(
     handoff: Handoff,
-    { overLive, staleBefore }: { overLive: boolean; staleBefore: number },
+    { overLive, staleBefore }: ClaimCondition,
   ): Promise<boolean> {
     const claimable = [
       "attribute_not_exists(pk)",
@@ -203,7 +241,7 @@ export class DynamoStore {
   async renewClaim(pipeline: string, runId: string, leaseUntil: number): Promise<boolean> {
     try {
       await this.#call(this.ledgerTable, () =>
-        this.client.send(
+        this.#client.send(
           new UpdateItemCommand({
             TableName: this.ledgerTable,
             Key: { pk: { S: keys.handoff(pipeline) } },
@@ -232,7 +270,7 @@ export class DynamoStore {
   ): Promise<boolean> {
     try {
       await this.#call(this.ledgerTable, () =>
-        this.client.send(
+        this.#client.send(
           new PutItemCommand({
             TableName: this.ledgerTable,
             Item: item,
@@ -252,23 +290,14 @@ export class DynamoStore {
     }
   }
 
-  /** Queues a ledger entry on a batch writer. */
-  putLedger(writer: BatchWriter, pipeline: string, entry: LedgerEntry): Promise<void> {
-    return writer.add({ PutRequest: { Item: ledgerItem(pipeline, entry) } });
-  }
-
-  /** Queues an absolute total on a batch writer. */
-  putTotal(writer: BatchWriter, pipeline: string, row: TotalRow, now: string): Promise<void> {
-    return writer.add({ PutRequest: { Item: totalItem(pipeline, row, now) } });
-  }
-
   /**
    * Deletes every total and ledger item of the pipeline (a re-bootstrap starts clean),
    * and what the old one-table layout left in the totals table (ledger items, handoff
-   * row). Reads every item of both tables: a rebuild's cost grows with orders anyway.
+   * row, logged). Reads every item of both tables: a rebuild's cost grows with orders anyway.
+   * Returns how many items it deleted.
    */
-  async clearPipeline(pipeline: string, signal?: AbortSignal): Promise<ClearedItems> {
-    const totals = this.totalsWriter(signal);
+  async clearPipeline(pipeline: string, signal?: AbortSignal): Promise<number> {
+    const totals = this.#writer(this.table, signal);
     let legacy = 0;
     for await (
       const item of this.#scan(this.table, {
@@ -284,7 +313,7 @@ export class DynamoStore {
       if (!item.pk.S!.startsWith("T#")) legacy++;
       await totals.add({ DeleteRequest: { Key: { pk: item.pk } } });
     }
-    const ledger = this.ledgerWriter(signal);
+    const ledger = this.#writer(this.ledgerTable, signal);
     for await (
       const item of this.#scan(this.ledgerTable, {
         filter: "begins_with(pk, :l)",
@@ -295,13 +324,20 @@ export class DynamoStore {
       await ledger.add({ DeleteRequest: { Key: { pk: item.pk } } });
     }
     await Promise.all([totals.flush(), ledger.flush()]);
-    return { items: totals.written + ledger.written, legacy };
+    if (legacy > 0) {
+      log("warn", "removed the old one-table layout's ledger from the totals table", {
+        table: this.table,
+        items: legacy,
+        ledgerTable: this.ledgerTable,
+      });
+    }
+    return totals.written + ledger.written;
   }
 
   /** One key's total, read consistently; undefined when the key has none. */
   async total(pipeline: string, key: string): Promise<TotalRow | undefined> {
     const out = await this.#call(this.table, () =>
-      this.client.send(
+      this.#client.send(
         new GetItemCommand({
           TableName: this.table,
           Key: { pk: { S: keys.total(pipeline, key) } },
@@ -345,7 +381,7 @@ export class DynamoStore {
   }
 
   #writer(table: string, signal?: AbortSignal): BatchWriter {
-    return new BatchWriter(this.client, table, { concurrency: this.concurrency, signal });
+    return new BatchWriter(this.#client, table, { concurrency: this.#concurrency, signal });
   }
 
   async *#scan(table: string, query: ScanQuery) {
@@ -359,7 +395,7 @@ export class DynamoStore {
 
   #scanPage(table: string, query: ScanQuery) {
     return this.#call(table, () =>
-      this.client.send(
+      this.#client.send(
         new ScanCommand({
           TableName: table,
           FilterExpression: query.filter,
