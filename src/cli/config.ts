@@ -66,6 +66,18 @@ export function parseConfig(
 ): ParseResult {
   const flags = readFlags(argv);
   if (flags.help === true) return { help: true };
+  refuseSecretFlags(flags);
+  const values = new Map<string, string | boolean | number | string[] | undefined>();
+  for (const spec of OPTIONS) values.set(spec.name, resolve(spec, flags[spec.name], env));
+  const get = <T>(name: string) => values.get(name) as T;
+  return { help: false, config: toConfig(validMode(get), validTables(get), get, env) };
+}
+
+/** Reads one resolved option's value. */
+type Get = <T>(name: string) => T;
+
+/** Secrets come from the environment (or a file), never from a flag. */
+function refuseSecretFlags(flags: Record<string, RawValue>): void {
   for (const spec of OPTIONS) {
     if (spec.envOnly && flags[spec.name] !== undefined) {
       throw new ConfigError(
@@ -76,13 +88,26 @@ export function parseConfig(
       );
     }
   }
-  const values = new Map<string, string | boolean | number | string[] | undefined>();
-  for (const spec of OPTIONS) values.set(spec.name, resolve(spec, flags[spec.name], env));
-  const get = <T>(name: string) => values.get(name) as T;
+}
+
+/** The mode, after checking the connection options no single option spec can check. */
+function validMode(get: Get): Mode {
   const mode = get<Mode | undefined>("mode");
   if (mode === undefined) {
     throw new ConfigError(`--mode is required (${MODES.join(", ")}); see --help`);
   }
+  const endpoint = get<string | undefined>("ddb-endpoint");
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw new ConfigError(`--ddb-endpoint must be a URL such as http://localhost:8000`);
+  }
+  if (!/^mongodb(\+srv)?:\/\//.test(get<string>("mongo-uri"))) {
+    throw new ConfigError("--mongo-uri must start with mongodb:// or mongodb+srv://");
+  }
+  return mode;
+}
+
+/** The totals and ledger tables, checked: valid names, and two different tables. */
+function validTables(get: Get): { table: string; ledgerTable: string } {
   const table = get<string>("ddb-table");
   const ledgerTable = get<string | undefined>("ddb-ledger-table") ?? defaultLedgerTable(table);
   for (
@@ -104,67 +129,66 @@ export function parseConfig(
         `both are "${table}", and totals need a table of their own`,
     );
   }
-  const endpoint = get<string | undefined>("ddb-endpoint");
-  if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw new ConfigError(`--ddb-endpoint must be a URL such as http://localhost:8000`);
-  }
-  const mongoUri = get<string>("mongo-uri");
-  if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) {
-    throw new ConfigError("--mongo-uri must start with mongodb:// or mongodb+srv://");
-  }
+  return { table, ledgerTable };
+}
+
+/** The options as the modes read them. */
+function toConfig(
+  mode: Mode,
+  { table, ledgerTable }: { table: string; ledgerTable: string },
+  get: Get,
+  env: Record<string, string | undefined>,
+): Config {
   const kafkaModes = OPTIONS.find((o) => o.name === "kafka-security-protocol")!.modes;
   return {
-    help: false,
-    config: {
-      mode,
-      pipeline: get("pipeline"),
-      mongo: {
-        uri: mongoUri,
-        db: get("mongo-db"),
-        collection: get("mongo-collection"),
-        batchSize: get("batch-size"),
-      },
-      kafka: {
-        // Bootstrap and totals never connect: their TLS files and secrets need not exist.
-        connection: kafkaModes.includes(mode)
-          ? kafkaConnection(get, env)
-          : { brokers: get("kafka-brokers") },
-        topic: get("kafka-topic"),
-        consumerGroup: get("consumer-group"),
-        partitions: get("topic-partitions"),
-        format: get("cdc-format"),
-        dlqTopic: get("dlq-topic"),
-        dlqCompression: get("dlq-compression"),
-      },
-      live: {
-        waitForHandoff: get("wait-for-handoff"),
-        handoffTimeoutSeconds: get("handoff-timeout"),
-        httpPort: get("http-port"),
-        sessionTimeoutMs: get("kafka-session-timeout-ms"),
-        serveApi: get("serve-api"),
-      },
-      ddb: {
-        endpoint,
-        table,
-        ledgerTable,
-        region: get("ddb-region"),
-        dedupTable: get("ddb-dedup-table"),
-      },
-      bootstrap: {
-        force: get("force"),
-        allowNoChangeStreams: get("allow-no-change-streams"),
-        badRecordsFile: get("bad-records-file"),
-      },
-      audit: {
-        readsPerSecond: get("audit-rate"),
-        settleSeconds: get("audit-settle-seconds"),
-        metricsFile: get("audit-metrics-file"),
-      },
-      writeConcurrency: get("write-concurrency"),
-      createTopic: get("create-topic"),
-      customer: get("customer"),
-      logLevel: get("log-level"),
+    mode,
+    pipeline: get("pipeline"),
+    mongo: {
+      uri: get("mongo-uri"),
+      db: get("mongo-db"),
+      collection: get("mongo-collection"),
+      batchSize: get("batch-size"),
     },
+    kafka: {
+      // Bootstrap and totals never connect: their TLS files and secrets need not exist.
+      connection: kafkaModes.includes(mode)
+        ? kafkaConnection(get, env)
+        : { brokers: get("kafka-brokers") },
+      topic: get("kafka-topic"),
+      consumerGroup: get("consumer-group"),
+      partitions: get("topic-partitions"),
+      format: get("cdc-format"),
+      dlqTopic: get("dlq-topic"),
+      dlqCompression: get("dlq-compression"),
+    },
+    live: {
+      waitForHandoff: get("wait-for-handoff"),
+      handoffTimeoutSeconds: get("handoff-timeout"),
+      httpPort: get("http-port"),
+      sessionTimeoutMs: get("kafka-session-timeout-ms"),
+      serveApi: get("serve-api"),
+    },
+    ddb: {
+      endpoint: get("ddb-endpoint"),
+      table,
+      ledgerTable,
+      region: get("ddb-region"),
+      dedupTable: get("ddb-dedup-table"),
+    },
+    bootstrap: {
+      force: get("force"),
+      allowNoChangeStreams: get("allow-no-change-streams"),
+      badRecordsFile: get("bad-records-file"),
+    },
+    audit: {
+      readsPerSecond: get("audit-rate"),
+      settleSeconds: get("audit-settle-seconds"),
+      metricsFile: get("audit-metrics-file"),
+    },
+    writeConcurrency: get("write-concurrency"),
+    createTopic: get("create-topic"),
+    customer: get("customer"),
+    logLevel: get("log-level"),
   };
 }
 

@@ -1,9 +1,12 @@
 /**
- * Process exit codes, documented in `--help` and docs/configuration.md.
+ * Process exit codes, documented in `--help` and docs/configuration.md, and the one mapping
+ * from a failure to its exit code.
  *
  * @module
  */
-import type { ErrorCode } from "../util/errors.ts";
+import { MongoServerSelectionError } from "mongodb";
+import { type ErrorCode, OrderstatsError } from "../util/errors.ts";
+import type { Mode } from "./options.ts";
 
 export const EXIT_CODES = {
   0: "success, or live mode stopped cleanly on SIGTERM/SIGINT",
@@ -17,9 +20,21 @@ export const EXIT_CODES = {
   7: "audit found drift: totals that still differ from MongoDB's $group after re-checks",
 } as const;
 
-/** Maps an error code to the process exit code. */
-export function exitCodeFor(code: ErrorCode | undefined): number {
-  switch (code) {
+/** How the failed run was going: its mode (once known) and whether a signal stopped it. */
+export interface FailureContext {
+  mode?: Mode;
+  /** SIGTERM/SIGINT aborted the run. */
+  aborted?: boolean;
+}
+
+/** The exit code of a run that failed with `error`: the one mapping from failures to codes. */
+export function exitCodeFor(
+  error: unknown,
+  { mode, aborted = false }: FailureContext = {},
+): number {
+  // The long-running modes stop on a signal by design; the others were cut short.
+  if (aborted) return mode === "live" || mode === "serve" ? 0 : 6;
+  switch (errorCode(error)) {
     case "BAD_CONFIG":
       return 2;
     case "NO_CHANGE_STREAMS":
@@ -34,4 +49,11 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     default:
       return 1;
   }
+}
+
+/** The project's code of an error, including the driver errors that have one. */
+function errorCode(error: unknown): ErrorCode | undefined {
+  if (error instanceof OrderstatsError) return error.code;
+  if (error instanceof MongoServerSelectionError) return "UNAVAILABLE";
+  return undefined;
 }

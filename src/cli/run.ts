@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { parseConfig } from "./config.ts";
+import { type Config, parseConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { exitCodeFor } from "./exit_codes.ts";
 import * as modes from "./modes.ts";
-import { ConfigError, OrderstatsError } from "../util/errors.ts";
+import { ConfigError } from "../util/errors.ts";
 import { errorFields, log, setLogLevel } from "../util/log.ts";
-import { MongoServerSelectionError } from "mongodb";
 
 /** Runs orderstats with these arguments and environment; resolves to the exit code. */
 export async function run(
@@ -23,14 +22,44 @@ export async function run(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`orderstats: ${error.message}`);
-    return 2;
+    return exitCodeFor(error);
   }
   if (parsed.help) {
     console.log(helpText());
     return 0;
   }
-  const { config } = parsed;
-  setLogLevel(config.logLevel);
+  setLogLevel(parsed.config.logLevel);
+  using stop = stopOnSignals();
+  try {
+    await runMode(parsed.config, stop.signal);
+    return 0;
+  } catch (error) {
+    const aborted = stop.signal.aborted;
+    if (aborted) log("warn", "stopped before finishing", errorFields(error));
+    else log("error", "failed", errorFields(error));
+    return exitCodeFor(error, { mode: parsed.config.mode, aborted });
+  }
+}
+
+function runMode(config: Config, signal: AbortSignal): Promise<void> {
+  switch (config.mode) {
+    case "setup":
+      return modes.setup(config);
+    case "bootstrap":
+      return modes.bootstrap(config, signal);
+    case "totals":
+      return modes.totals(config);
+    case "live":
+      return modes.live(config, signal);
+    case "serve":
+      return modes.serve(config, signal);
+    case "audit":
+      return modes.audit(config, signal);
+  }
+}
+
+/** A signal SIGTERM and SIGINT abort, until disposed. */
+function stopOnSignals(): Disposable & { signal: AbortSignal } {
   const controller = new AbortController();
   const stop = (signal: Deno.Signal) => () => {
     log("info", "stopping", { signal });
@@ -38,41 +67,10 @@ export async function run(
   };
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, stop(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  try {
-    switch (config.mode) {
-      case "setup":
-        await modes.setup(config);
-        break;
-      case "bootstrap":
-        await modes.bootstrap(config, controller.signal);
-        break;
-      case "totals":
-        await modes.totals(config);
-        break;
-      case "live":
-        await modes.live(config, controller.signal);
-        break;
-      case "serve":
-        await modes.serve(config, controller.signal);
-        break;
-      case "audit":
-        await modes.audit(config, controller.signal);
-        break;
-    }
-    return 0;
-  } catch (error) {
-    if (controller.signal.aborted) {
-      log("warn", "stopped before finishing", errorFields(error));
-      return config.mode === "live" || config.mode === "serve" ? 0 : 6;
-    }
-    const code = error instanceof OrderstatsError
-      ? error.code
-      : error instanceof MongoServerSelectionError
-      ? "UNAVAILABLE"
-      : undefined;
-    log("error", "failed", errorFields(error));
-    return exitCodeFor(code);
-  } finally {
-    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-  }
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    },
+  };
 }

@@ -66,68 +66,34 @@ export interface BootstrapSummary {
 
 /** Runs a bootstrap to completion; see the module comment for the steps. */
 export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapSummary> {
-  const { pipeline, source } = options;
-  const store = pipeline.store;
   const started = performance.now();
-  // A handoff row in the totals table means the old one-table layout: rebuilding is the
-  // way to the current one, under the same rule as any rebuild over live state.
-  const legacy = await store.readLegacyHandoff(pipeline.name);
-  if (legacy?.status === "live" && !options.force) {
-    throw new StateConflictError(
-      `Refusing to bootstrap pipeline "${pipeline.name}": live mode has applied changes ` +
-        `since ${legacy.liveSince}. Stop the live workers and pass --force to rebuild.`,
-    );
-  }
-  const point = await capturePoint(source, options.allowNoChangeStreams ?? false);
-  const handoff: Handoff = {
-    pipeline: pipeline.name,
-    status: "running",
-    runId: options.runId ?? crypto.randomUUID(),
-    totalsTable: store.totalsTable,
-    resumeToken: point && JSON.stringify(point.token),
-    clusterTime: point?.clusterTime,
-    operationTime: point?.operationTime,
-    documents: 0,
-    keys: 0,
-    badRecords: 0,
-    startedAt: new Date().toISOString(),
-  };
-  using claim = await BootstrapClaim.acquire(store, handoff, {
+  await refuseOverLegacyLive(options);
+  const point = await capturePoint(options.source, options.allowNoChangeStreams ?? false);
+  const handoff = runningHandoff(options, point);
+  using claim = await BootstrapClaim.acquire(options.pipeline.store, handoff, {
     force: options.force ?? false,
     leaseMs: options.leaseMs,
   });
   log("info", "bootstrap started", {
-    pipeline: pipeline.name,
+    pipeline: handoff.pipeline,
     runId: handoff.runId,
-    source: source.namespace,
+    source: options.source.namespace,
     resumeToken: handoff.resumeToken,
   });
   const signal = options.signal === undefined
     ? claim.signal
     : AbortSignal.any([options.signal, claim.signal]);
   try {
-    const clearedItems = await store.clearPipeline(pipeline.name, signal);
-    if (clearedItems > 0) log("info", "cleared previous state", { items: clearedItems });
-    const version = bootstrapVersion(point?.clusterTime);
-    const folded = await scanIntoLedger({ ...options, signal }, version);
-    await writeTotals(pipeline, folded.totals, signal);
+    const clearedItems = await clearPrevious(options.pipeline, signal);
+    const folded = await scanIntoLedger(
+      { ...options, signal },
+      bootstrapVersion(point?.clusterTime),
+    );
+    await writeTotals(options.pipeline, folded.totals, signal);
     signal.throwIfAborted();
-    const done: Handoff = {
-      ...handoff,
-      status: "complete",
-      documents: folded.documents,
-      keys: folded.totals.size,
-      badRecords: folded.badRecords,
-      completedAt: new Date().toISOString(),
-    };
-    if (!await store.putHandoff(done, { runId: handoff.runId, status: "running" })) {
-      throw new StateConflictError(
-        `Bootstrap ${handoff.runId} lost its claim on pipeline "${pipeline.name}" before ` +
-          "completing; the run that holds the claim rebuilds the state",
-      );
-    }
+    await complete(options.pipeline.store, handoff, folded);
     return {
-      pipeline: pipeline.name,
+      pipeline: handoff.pipeline,
       runId: handoff.runId,
       resumeToken: handoff.resumeToken,
       clusterTime: point === undefined ? undefined : timestampParts(point.clusterTime),
@@ -140,9 +106,75 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   } catch (error) {
     // A lost claim is the reason, whatever the write that noticed it threw.
     if (claim.signal.aborted) throw claim.signal.reason;
-    await release(store, handoff);
+    await release(options.pipeline.store, handoff);
     throw error;
   }
+}
+
+/**
+ * A handoff row in the totals table means the old one-table layout: rebuilding is the way
+ * to the current one, under the same rule as any rebuild over live state.
+ */
+async function refuseOverLegacyLive({ pipeline, force }: BootstrapOptions): Promise<void> {
+  const legacy = await pipeline.store.readLegacyHandoff(pipeline.name);
+  if (legacy?.status === "live" && !force) {
+    throw new StateConflictError(
+      `Refusing to bootstrap pipeline "${pipeline.name}": live mode has applied changes ` +
+        `since ${legacy.liveSince}. Stop the live workers and pass --force to rebuild.`,
+    );
+  }
+}
+
+/** The row this run claims the pipeline with: `running`, at the position T0. */
+function runningHandoff(options: BootstrapOptions, point: ResumePoint | undefined): Handoff {
+  return {
+    pipeline: options.pipeline.name,
+    status: "running",
+    runId: options.runId ?? crypto.randomUUID(),
+    totalsTable: options.pipeline.store.totalsTable,
+    resumeToken: point && JSON.stringify(point.token),
+    clusterTime: point?.clusterTime,
+    operationTime: point?.operationTime,
+    documents: 0,
+    keys: 0,
+    badRecords: 0,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** The pipeline's old totals and ledger go, so a re-run cannot double count. */
+async function clearPrevious(
+  pipeline: Pipeline<bigint, StateStore>,
+  signal: AbortSignal,
+): Promise<number> {
+  const cleared = await pipeline.store.clearPipeline(pipeline.name, signal);
+  if (cleared > 0) log("info", "cleared previous state", { items: cleared });
+  return cleared;
+}
+
+/** The handoff row marked complete, if this run still holds the claim. */
+async function complete(store: StateStore, handoff: Handoff, folded: ScanResult): Promise<void> {
+  const done: Handoff = {
+    ...handoff,
+    status: "complete",
+    documents: folded.documents,
+    keys: folded.totals.size,
+    badRecords: folded.badRecords,
+    completedAt: new Date().toISOString(),
+  };
+  if (!await store.putHandoff(done, { runId: handoff.runId, status: "running" })) {
+    throw new StateConflictError(
+      `Bootstrap ${handoff.runId} lost its claim on pipeline "${handoff.pipeline}" before ` +
+        "completing; the run that holds the claim rebuilds the state",
+    );
+  }
+}
+
+/** What the scan saw. */
+interface ScanResult {
+  totals: Map<string, bigint>;
+  documents: number;
+  badRecords: number;
 }
 
 /** Marks the claim `failed` so the next run may take it at once; a failure here is logged. */
@@ -181,7 +213,7 @@ async function capturePoint(
   }
 }
 
-async function scanIntoLedger(options: BootstrapOptions, version: string) {
+async function scanIntoLedger(options: BootstrapOptions, version: string): Promise<ScanResult> {
   const { pipeline, source, signal } = options;
   const { monoid, fields, store } = pipeline;
   const totals = new Map<string, bigint>();

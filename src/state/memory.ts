@@ -181,6 +181,11 @@ export class MemoryStore implements StateStore {
     for (const [key, total] of [...totals]) yield await Promise.resolve({ key, total });
   }
 
+  /** Memory does not fail transiently. */
+  isTransient(_error: unknown): boolean {
+    return false;
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();

@@ -186,6 +186,9 @@ export interface StateStore extends AsyncDisposable {
    */
   totalsPage(pipeline: string, page: { limit: number; after?: string }): Promise<TotalsPage>;
 
+  /** Whether a retry may cure `error` (throttling, a server or network fault). */
+  isTransient(error: unknown): boolean;
+
   /** Releases connections; the store is unusable afterwards. */
   close(): Promise<void>;
 }

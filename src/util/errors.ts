@@ -13,6 +13,7 @@ export type ErrorCode =
   | "HANDOFF_MISSING"
   | "STATE_CONFLICT"
   | "DRIFT"
+  | "SERVICE_FAILED"
   | "UNAVAILABLE";
 
 /** Base class: every error orderstats raises on purpose. */
@@ -50,5 +51,12 @@ export class BadRecordError extends OrderstatsError {
     super("BAD_RECORD", `${where}: ${reason}`, options);
     this.where = where;
     this.reason = reason;
+  }
+}
+
+/** A service answered in a way orderstats cannot go on from (retries, if any, did not cure it). */
+export class ServiceError extends OrderstatsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("SERVICE_FAILED", message, options);
   }
 }

@@ -5,9 +5,10 @@
  *
  * @module
  */
+import type { Consumer, EachBatchPayload } from "kafkajs";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
-import { isGroup } from "../../pipeline/monoid.ts";
-import type { AppliedOffsetsStore, StateStore } from "../../state/store.ts";
+import { type Group, isGroup } from "../../pipeline/monoid.ts";
+import type { AppliedOffsetsStore, Handoff, StateStore } from "../../state/store.ts";
 import type { CdcFormat, CdcMessage } from "../../sources/cdc/mod.ts";
 import {
   type DeadLetterSink,
@@ -17,7 +18,6 @@ import {
 import { kafkaClient, type KafkaConnection } from "../../sources/kafka/client.ts";
 import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
-import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
@@ -58,136 +58,215 @@ export interface LiveOptions {
 
 /** Runs until `signal` aborts (resolves) or the consumer fails for good (rejects). */
 export async function runLive(options: LiveOptions): Promise<void> {
-  const { pipeline, signal } = options;
-  const group = pipeline.monoid;
-  if (!isGroup(group)) {
+  const group = requireGroup(options.pipeline);
+  const metrics = new LiveMetrics();
+  const health: Health = { handoff: false, joined: false, failed: false };
+  // The server stops with the worker, whether it stops on the signal or on a failure.
+  await using _http = healthServer(options, health, metrics);
+  try {
+    await work(options, group, health, metrics);
+  } catch (error) {
+    health.failed = true;
+    if (!options.signal.aborted) log("error", "live worker failed", errorFields(error));
+    throw error;
+  }
+}
+
+/** What /healthz and /readyz report. */
+interface Health {
+  handoff: boolean;
+  joined: boolean;
+  failed: boolean;
+}
+
+/** The steps of a live worker's life, its Kafka clients closed however it ends. */
+async function work(
+  options: LiveOptions,
+  group: Group<bigint>,
+  health: Health,
+  metrics: LiveMetrics,
+): Promise<void> {
+  await using worker = kafkaWorker(options);
+  // Before the handoff wait: unreachable brokers or wrong credentials fail the start.
+  await worker.connect();
+  const handoff = await takeHandoff(options);
+  health.handoff = true;
+  const stopped = stopOnSignalOrCrash(worker.consumer, options.signal, health);
+  await using _progress = progressLog(metrics);
+  await worker.consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  const context = batchContext(options, group, handoff, worker.deadLetters(), metrics);
+  await worker.consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: (payload) => handleBatch(payload, worker.consumer, context, options.appliedOffsets),
+  });
+  await stopped;
+  log("info", "stopping: finishing the batch in hand and leaving the group");
+}
+
+/** The pipeline's monoid as a group; live mode cannot retract without an inverse. */
+function requireGroup(pipeline: LiveOptions["pipeline"]): Group<bigint> {
+  const monoid = pipeline.monoid;
+  if (!isGroup(monoid)) {
     throw new ConfigError(
-      `Pipeline "${pipeline.name}" aggregates with ${group.name}, which has no inverse: ` +
+      `Pipeline "${pipeline.name}" aggregates with ${monoid.name}, which has no inverse: ` +
         "live mode needs one to apply updates and deletes exactly",
     );
   }
-  const metrics = new LiveMetrics();
-  let progress: ReturnType<typeof setInterval> | undefined;
-  const status = { handoff: false, joined: false, failed: false };
-  // The server stops with the worker, whether it stops on the signal or on a failure.
-  const httpStop = new AbortController();
+  return monoid;
+}
+
+/** Serves /healthz, /readyz, /metrics (and with `api` the read API) until disposed. */
+function healthServer(options: LiveOptions, health: Health, metrics: LiveMetrics): AsyncDisposable {
+  const { pipeline } = options;
+  const stop = new AbortController();
   const api = options.api && new ApiMetrics();
-  const http = options.httpPort === undefined ? undefined : serveHttp(
+  const server = options.httpPort === undefined ? undefined : serveHttp(
     options.httpPort,
     {
-      healthy: () => !status.failed,
-      ready: () => status.handoff && status.joined && !status.failed,
+      healthy: () => !health.failed,
+      ready: () => health.handoff && health.joined && !health.failed,
       metrics: () => metrics.render() + (api?.render() ?? ""),
     },
-    AbortSignal.any([signal, httpStop.signal]),
+    AbortSignal.any([options.signal, stop.signal]),
     api && totalsRoutes(pipeline.store, pipeline.name, { ...options.api, metrics: api }),
   );
+  return {
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      await server?.finished;
+    },
+  };
+}
 
+/** The consumer (and the dead-letter producer, with a DLQ topic); disposing disconnects both. */
+function kafkaWorker(options: LiveOptions) {
   const kafka = kafkaClient(options.kafka);
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const producer = options.dlqTopic === undefined ? undefined : kafka.producer();
   const consumer = kafka.consumer({
     groupId: options.groupId,
     // Bigger fetches fold more events per order and customer into one transaction.
     maxBytesPerPartition: 8 * 1024 * 1024,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
-    retry: { restartOnFailure: (error) => Promise.resolve(isTransientDynamoError(error)) },
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    // A batch failing on a transient state error is retried by restarting the consumer.
+    retry: {
+      restartOnFailure: (error) => Promise.resolve(options.pipeline.store.isTransient(error)),
+    },
   });
-  try {
-    // Before the handoff wait: unreachable brokers or wrong credentials fail the start.
-    await connectKafka(options.kafka, () => consumer.connect());
-    if (producer) await connectKafka(options.kafka, () => producer.connect());
-    const handoff = await awaitHandoff({
-      store: pipeline.store,
-      pipeline: pipeline.name,
-      wait: options.waitForHandoff,
-      timeoutMs: options.handoffTimeoutMs,
-      signal,
-    });
-    status.handoff = true;
-    log("info", "handoff", {
-      pipeline: pipeline.name,
-      runId: handoff.runId,
-      clusterTime: handoff.clusterTime,
-      documents: handoff.documents,
-    });
-    const deadLetters: DeadLetterSink = producer
-      ? new KafkaDeadLetters(producer, options.dlqTopic!, options.dlqCompression)
-      : new LoggedDeadLetters();
+  return {
+    consumer,
+    async connect(): Promise<void> {
+      await connectKafka(options.kafka, () => consumer.connect());
+      if (producer) await connectKafka(options.kafka, () => producer.connect());
+    },
+    /** Where messages that cannot be applied go. */
+    deadLetters(): DeadLetterSink {
+      return producer
+        ? new KafkaDeadLetters(producer, options.dlqTopic!, options.dlqCompression)
+        : new LoggedDeadLetters();
+    },
+    async [Symbol.asyncDispose]() {
+      await consumer.disconnect();
+      await producer?.disconnect();
+    },
+  };
+}
 
-    const stopped = new Promise<void>((resolve, reject) => {
-      signal.addEventListener("abort", () => resolve(), { once: true });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart) return;
-        status.failed = true;
-        reject(payload.error);
-      });
+/** Waits for the bootstrap's handoff and marks it live. */
+async function takeHandoff({ pipeline, ...options }: LiveOptions): Promise<Handoff> {
+  const handoff = await awaitHandoff({
+    store: pipeline.store,
+    pipeline: pipeline.name,
+    wait: options.waitForHandoff,
+    timeoutMs: options.handoffTimeoutMs,
+    signal: options.signal,
+  });
+  log("info", "handoff", {
+    pipeline: pipeline.name,
+    runId: handoff.runId,
+    clusterTime: handoff.clusterTime,
+    documents: handoff.documents,
+  });
+  return handoff;
+}
+
+/** Resolves when `signal` aborts, rejects when the consumer crashes for good. */
+function stopOnSignalOrCrash(consumer: Consumer, signal: AbortSignal, health: Health) {
+  const stopped = new Promise<void>((resolve, reject) => {
+    signal.addEventListener("abort", () => resolve(), { once: true });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      health.failed = true;
+      reject(payload.error);
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      status.joined = true;
-      log("info", "joined consumer group", {
-        groupId: payload.groupId,
-        assignment: payload.memberAssignment,
-      });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    health.joined = true;
+    log("info", "joined consumer group", {
+      groupId: payload.groupId,
+      assignment: payload.memberAssignment,
     });
-    progress = setInterval(() => log("info", "live progress", metrics.summary()), PROGRESS_MS);
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    const base: Omit<BatchContext, "heartbeat"> = {
-      pipeline: pipeline.name,
-      store: pipeline.store,
-      group,
-      codec: contributionCodec(pipeline.fields),
-      fields: fieldNames(pipeline.fields),
-      format: options.format,
-      handoffTime: handoff.clusterTime,
-      deadLetters,
-      metrics,
-      concurrency: options.concurrency,
-      signal,
-    };
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
-        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-        const started = performance.now();
-        const applied = await options.appliedOffsets?.applied(batch.topic, batch.partition) ?? -1n;
-        const messages: CdcMessage[] = batch.messages
-          .filter((m) => BigInt(m.offset) > applied)
-          .map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-          }));
-        metrics.alreadyApplied.inc({}, batch.messages.length - messages.length);
-        await applyBatch({ ...base, heartbeat }, messages);
-        const last = batch.lastOffset();
-        await options.appliedOffsets?.advance(batch.topic, batch.partition, BigInt(last));
-        resolveOffset(last);
-        await consumer.commitOffsets([{
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: (BigInt(last) + 1n).toString(),
-        }]);
-        metrics.lag.set(Number(BigInt(batch.highWatermark) - BigInt(last) - 1n), {
-          partition: String(batch.partition),
-        });
-        metrics.batchSeconds.observe((performance.now() - started) / 1000);
-      },
-    });
-    await stopped;
-    log("info", "stopping: finishing the batch in hand and leaving the group");
-  } catch (error) {
-    status.failed = true;
-    if (!signal.aborted) log("error", "live worker failed", errorFields(error));
-    throw error;
-  } finally {
-    clearInterval(progress);
-    await consumer.disconnect();
-    await producer?.disconnect();
-    httpStop.abort();
-    await http?.finished;
-  }
+  });
+  return stopped;
+}
+
+/** Logs the counters every {@link PROGRESS_MS} until disposed. */
+function progressLog(metrics: LiveMetrics): AsyncDisposable {
+  const timer = setInterval(() => log("info", "live progress", metrics.summary()), PROGRESS_MS);
+  return { [Symbol.asyncDispose]: () => Promise.resolve(clearInterval(timer)) };
+}
+
+/** What every batch of this worker shares. */
+function batchContext(
+  options: LiveOptions,
+  group: Group<bigint>,
+  handoff: Handoff,
+  deadLetters: DeadLetterSink,
+  metrics: LiveMetrics,
+): Omit<BatchContext, "heartbeat"> {
+  const { pipeline } = options;
+  return {
+    pipeline: pipeline.name,
+    store: pipeline.store,
+    group,
+    codec: contributionCodec(pipeline.fields),
+    fields: fieldNames(pipeline.fields),
+    format: options.format,
+    handoffTime: handoff.clusterTime,
+    deadLetters,
+    metrics,
+    concurrency: options.concurrency,
+    signal: options.signal,
+  };
+}
+
+/**
+ * One Kafka batch: skip what the watermark says is applied, apply the rest, record the
+ * watermark, commit the offsets (only now that the batch is durable), update the metrics.
+ */
+async function handleBatch(
+  { batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload,
+  consumer: Consumer,
+  context: Omit<BatchContext, "heartbeat">,
+  appliedOffsets: AppliedOffsetsStore | undefined,
+): Promise<void> {
+  if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  const { topic, partition } = batch;
+  const started = performance.now();
+  const applied = await appliedOffsets?.applied(topic, partition) ?? -1n;
+  const messages: CdcMessage[] = batch.messages
+    .filter((m) => BigInt(m.offset) > applied)
+    .map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value }));
+  context.metrics.alreadyApplied.inc({}, batch.messages.length - messages.length);
+  await applyBatch({ ...context, heartbeat }, messages);
+  const last = batch.lastOffset();
+  await appliedOffsets?.advance(topic, partition, BigInt(last));
+  resolveOffset(last);
+  await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+  context.metrics.lag.set(Number(BigInt(batch.highWatermark) - BigInt(last) - 1n), {
+    partition: String(partition),
+  });
+  context.metrics.batchSeconds.observe((performance.now() - started) / 1000);
 }

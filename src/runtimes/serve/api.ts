@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import type { TotalRow, TotalsPage } from "../../state/store.ts";
 import { MissingTableError } from "../../state/dynamodb/store.ts";
-import { isTransientDynamoError } from "../../state/dynamodb/client.ts";
+import { isTransientDynamoError } from "../../state/dynamodb/retriable.ts";
 import { errorFields, log, toJson } from "../../util/log.ts";
 import { renderMetrics, Series } from "../../util/metrics.ts";
 import type { Routes } from "../http.ts";

@@ -9,7 +9,7 @@ import type { Collection, Document, MongoClient } from "mongodb";
 import { MongoServerError } from "mongodb";
 import { type ResumeToken, tokenClusterTime } from "./resume_token.ts";
 import type { ClusterTime } from "../../pipeline/change.ts";
-import { OrderstatsError } from "../../util/errors.ts";
+import { OrderstatsError, ServiceError } from "../../util/errors.ts";
 import { describe } from "../../util/describe.ts";
 
 /** Where the change stream stood just before the scan started. */
@@ -50,7 +50,9 @@ export async function captureResumePoint(
   try {
     await stream.tryNext();
     const token = stream.resumeToken as ResumeToken | null;
-    if (token === null) throw new Error("the server returned no resume token");
+    if (token === null) {
+      throw new ServiceError(`${collection.namespace}: the server returned no resume token`);
+    }
     const op = session.operationTime;
     return {
       token,

@@ -14,7 +14,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { isTransientDynamoError } from "./client.ts";
+import { isTransientDynamoError } from "./retriable.ts";
 import { retry } from "../../util/retry.ts";
 
 /** Reads and advances applied-offset watermarks in one table. */

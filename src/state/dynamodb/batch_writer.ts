@@ -10,8 +10,9 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { isTransientDynamoError } from "./client.ts";
+import { isTransientDynamoError } from "./retriable.ts";
 import { backoffMs, retry, sleep } from "../../util/retry.ts";
+import { ServiceError } from "../../util/errors.ts";
 
 const MAX_BATCH = 25;
 const MAX_UNPROCESSED_ROUNDS = 20;
@@ -80,7 +81,7 @@ export class BatchWriter {
     let pending = batch;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_UNPROCESSED_ROUNDS) {
-        throw new Error(
+        throw new ServiceError(
           `DynamoDB left ${pending.length} items of table ${this.table} unprocessed ` +
             `after ${round} attempts`,
         );
@@ -102,7 +103,9 @@ export class BatchWriter {
 
   #throwIfFailed(): void {
     if (this.#failure !== undefined) {
-      throw new Error(`Writing to DynamoDB table ${this.table} failed`, { cause: this.#failure });
+      throw new ServiceError(`Writing to DynamoDB table ${this.table} failed`, {
+        cause: this.#failure,
+      });
     }
   }
 }

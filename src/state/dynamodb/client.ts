@@ -1,5 +1,5 @@
 /**
- * Builds the DynamoDB client and decides which of its errors are transient.
+ * Builds the DynamoDB client (which of its errors are transient: retriable.ts).
  *
  * @module
  */
@@ -28,25 +28,4 @@ export function dynamoClient(
     maxAttempts: 3,
     ...(local ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
   });
-}
-
-const TRANSIENT_NAMES = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "TransactionConflictException",
-  "TimeoutError",
-]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"]);
-
-/** True for throttling, server-side and connection errors, which a retry may cure. */
-export function isTransientDynamoError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
-  const meta = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  if (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500) return true;
-  const code = (error as { code?: string }).code;
-  return code !== undefined && NETWORK_CODES.has(code);
 }

@@ -8,12 +8,16 @@ import {
   BatchGetItemCommand,
   type DynamoDBClient,
   type KeysAndAttributes,
-  TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import { keys, ledgerItem, readLedger } from "./items.ts";
-import { isTransientDynamoError } from "./client.ts";
+import {
+  busyReason,
+  isConditionFailure,
+  isTransientDynamoError,
+  isTransientTransactionError,
+} from "./retriable.ts";
 import {
   LedgerBusyError,
   LedgerConflictError,
@@ -136,44 +140,4 @@ export async function commitLedger(
     if (busy !== undefined) throw new LedgerBusyError(busy, { cause: error });
     throw error;
   }
-}
-
-function reasons(error: unknown): string[] {
-  if (!(error instanceof TransactionCanceledException)) return [];
-  return (error.CancellationReasons ?? []).map((r) => r.Code ?? "None");
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return reasons(error).includes("ConditionalCheckFailed");
-}
-
-/** Cancellation reasons that pass with time. */
-const BUSY_REASONS = new Set([
-  "TransactionConflict",
-  "ThrottlingError",
-  "ProvisionedThroughputExceeded",
-]);
-/** Exceptions that say the same about the whole request. */
-const BUSY_ERRORS = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "TransactionConflictException",
-]);
-
-/**
- * Why DynamoDB refused a transaction, when the refusal passes with time (throttling, a
- * conflict with another transaction); undefined for anything else. A cancellation counts
- * only when every item's reason is `None` or one of those.
- */
-function busyReason(error: unknown): string | undefined {
-  const codes = reasons(error).filter((code) => code !== "None");
-  if (codes.length > 0) return codes.every((c) => BUSY_REASONS.has(c)) ? codes[0] : undefined;
-  return error instanceof Error && BUSY_ERRORS.has(error.name) ? error.name : undefined;
-}
-
-/** Refusals that pass with time, and transient service and network errors, are retried. */
-function isTransientTransactionError(error: unknown): boolean {
-  if (busyReason(error) !== undefined) return true;
-  return reasons(error).length === 0 && isTransientDynamoError(error);
 }

@@ -20,6 +20,7 @@ import { BatchWriter } from "./batch_writer.ts";
 import { handoffItem, keys, ledgerItem, readHandoff, readTotal, totalItem } from "./items.ts";
 import { commitLedger, MAX_TRANSACTION_ITEMS, readLedgerEntries } from "./ledger.ts";
 import { AppliedOffsets } from "./applied_offsets.ts";
+import { isTransientDynamoError } from "./retriable.ts";
 import type {
   BulkWriter,
   ClaimCondition,
@@ -142,6 +143,11 @@ export class DynamoStore implements StateStore {
     signal?: AbortSignal,
   ): Promise<void> {
     return commitLedger(this.#access, pipeline, writes, deltas, signal);
+  }
+
+  /** See {@link isTransientDynamoError}. */
+  isTransient(error: unknown): boolean {
+    return isTransientDynamoError(error);
   }
 
   /** Destroys the client. */

@@ -10,6 +10,7 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { ServiceError } from "../../util/errors.ts";
 
 /**
  * The ledger table's name when `--ddb-ledger-table` is not set: the totals table's name
@@ -42,7 +43,9 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
   const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
   const key = Table?.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
   if (key !== "pk:HASH") {
-    throw new Error(`Table ${table} exists with key schema ${key}; orderstats needs pk:HASH (S)`);
+    throw new ServiceError(
+      `Table ${table} exists with key schema ${key}; orderstats needs pk:HASH (S)`,
+    );
   }
   return created;
 }
