@@ -94,7 +94,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a wrong password, a failed TLS handshake or no broker exit 5, saying what to check",
+  name: "a wrong SCRAM password or a failed TLS handshake exits 5, saying what to check",
   ...OPTIONS,
   fn: async () => {
     const wrong = "not-the-Password-42";
