@@ -16,6 +16,7 @@ import {
 import { ddbClientConfig } from "../../devstack/lib/env.ts";
 import { applyRandomChanges, rng, seedOrders } from "../../devstack/lib/workload.ts";
 import { keys } from "../../src/state/dynamodb/items.ts";
+import type { Drift } from "../../src/runtimes/audit/run.ts";
 import {
   assertConverges,
   LIVE_TEST_OPTIONS,
@@ -41,6 +42,8 @@ Deno.test("audit matches a clean state, reports a tampered total as drift, and l
     { _id: 2, customer_id: "c1", amount: 5 },
     { _id: 3, customer_id: "c2", amount: 7 },
     { _id: 4, customer_id: "c3", amount: 3 },
+    { _id: 7, customer_id: 42, amount: 8 }, // a numeric customer (key n:42)…
+    { _id: 8, customer_id: "42", amount: 1 }, // …and a string one with the same digits
   ] as Document[]);
   const badRecords = `--bad-records-file=${dir}/bad.jsonl`;
   const metricsFile = `${dir}/audit.prom`;
@@ -60,25 +63,27 @@ Deno.test("audit matches a clean state, reports a tampered total as drift, and l
   assert.equal(clean.code, 0, clean.stderr);
   assert.deepEqual(
     pick(summary(clean.stdout), ["compared", "matched", "drifted", "unkeyed", "drift"]),
-    { compared: 3, matched: 3, drifted: 0, unkeyed: 0, drift: [] },
+    { compared: 5, matched: 5, drifted: 0, unkeyed: 0, drift: [] },
   );
   assert.match(
     await Deno.readTextFile(metricsFile),
     /^orderstats_audit_drifted\{pipeline="order_totals"\} 0$/m,
   );
 
-  // Someone changes a total behind orderstats' back.
+  // Someone changes two totals behind orderstats' back.
   const ddb = new DynamoDBClient(ddbClientConfig());
   try {
-    await ddb.send(
-      new UpdateItemCommand({
-        TableName: s.table,
-        Key: { pk: { S: keys.total(s.pipeline, "c1") } },
-        UpdateExpression: "ADD #t :d",
-        ExpressionAttributeNames: { "#t": "total" },
-        ExpressionAttributeValues: { ":d": { N: "1000" } },
-      }),
-    );
+    for (const customer of ["c1", "n:42"]) {
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: s.table,
+          Key: { pk: { S: keys.total(s.pipeline, customer) } },
+          UpdateExpression: "ADD #t :d",
+          ExpressionAttributeNames: { "#t": "total" },
+          ExpressionAttributeValues: { ":d": { N: "1000" } },
+        }),
+      );
+    }
   } finally {
     ddb.destroy();
   }
@@ -86,17 +91,19 @@ Deno.test("audit matches a clean state, reports a tampered total as drift, and l
   assert.equal(tampered.code, 7, tampered.stderr);
   const found = summary(tampered.stdout);
   assert.deepEqual(pick(found, ["compared", "matched", "drifted"]), {
-    compared: 3,
-    matched: 2,
-    drifted: 1,
+    compared: 5,
+    matched: 3,
+    drifted: 2,
   });
-  assert.deepEqual(found.drift, [
+  // Both figures re-read: MongoDB's by customer_id (42 as a number, not "42").
+  assert.deepEqual(found.drift.toSorted((a: Drift, b: Drift) => a.customer < b.customer ? -1 : 1), [
     { customer: "c1", dynamodb: "1015", mongodb: "15", rejectedOrders: [] },
+    { customer: "n:42", dynamodb: "1008", mongodb: "8", rejectedOrders: [] },
   ]);
   assert.ok(found.recheckRounds > 0, "a difference is re-read before it counts");
   assert.match(
     await Deno.readTextFile(metricsFile),
-    /^orderstats_audit_drifted\{pipeline="order_totals"\} 1$/m,
+    /^orderstats_audit_drifted\{pipeline="order_totals"\} 2$/m,
   );
   assert.match(tampered.stderr, /differ from MongoDB's \$group/);
 
@@ -105,6 +112,12 @@ Deno.test("audit matches a clean state, reports a tampered total as drift, and l
   assert.equal(one.code, 0, one.stderr);
   assert.deepEqual(pick(summary(one.stdout), ["compared", "matched"]), { compared: 1, matched: 1 });
   assert.equal((await audit("--customer=c1")).code, 7);
+  const text = await audit("--customer=42");
+  assert.equal(text.code, 0, text.stderr);
+  assert.deepEqual(pick(summary(text.stdout), ["compared", "matched"]), {
+    compared: 1,
+    matched: 1,
+  });
 
   // Orders orderstats rejects: a fractional amount ($sum adds it) and no customer at all.
   await mongo.orders.insertMany([
