@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runAudit } from "../../src/runtimes/audit/run.ts";
-import type { TotalRow } from "../../src/state/dynamodb/items.ts";
+import type { TotalRow } from "../../src/state/store.ts";
 
 /** A store that takes `delayMs` per page, and a source whose total of `c1` is 5. */
 function sides(stored: Map<string, bigint>, delayMs: number) {
