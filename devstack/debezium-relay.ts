@@ -3,13 +3,14 @@
  * machines without Kafka Connect: watches one collection's change stream and produces each
  * change to Kafka as the Debezium MongoDB connector would (JSON converter; key
  * `{"id": "<extended JSON of _id>"}`, envelope with `after` as strict extended JSON, a
- * tombstone after each delete, `--schemas` for the `{schema, payload}` wrapper).
+ * tombstone after each delete, `--schemas` for the `{schema, payload}` wrapper; `--flatten` for
+ * what the ExtractNewDocumentState SMT makes of it, deletes as tombstones only).
  *
  * Usage:
  *   scripts/deno.sh run -A devstack/debezium-relay.ts --mongo-uri mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true \
  *     --db shop --collection orders --brokers 127.0.0.1:9092 --topic orders.cdc \
  *     [--state-file .stack/relay.json] [--from-now | --resume-after-token '{"_data": "82…"}'] \
- *     [--schemas] [--version 2.7.0.Final] [--name shop]
+ *     [--schemas | --flatten] [--version 2.7.0.Final] [--name shop]
  *
  * With `--state-file`, the last produced event's resume token is saved after each send and a
  * restarted relay resumes after it (at-least-once; duplicates possible, no gaps). SIGTERM or
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     name: { type: "string" },
     version: { type: "string", default: "2.7.0.Final" },
     schemas: { type: "boolean", default: false },
+    flatten: { type: "boolean", default: false },
     "state-file": { type: "string" },
     "from-now": { type: "boolean", default: false },
     "resume-after-token": { type: "string" },
@@ -60,6 +62,7 @@ await runRelay({
   name: values.name,
   version: values.version,
   schemas: values.schemas,
+  flatten: values.flatten,
   stateFile: values["state-file"],
   fromNow: values["from-now"],
   resumeAfter: values["resume-after-token"]

@@ -87,6 +87,46 @@ export function toDebeziumRecord(
   };
 }
 
+/**
+ * The record Debezium's ExtractNewDocumentState SMT makes of `event`, with
+ * `add.fields=op,source.ts_ms,source.ord,source.version` and the default
+ * `delete.tombstone.handling.mode=tombstone`: the document's top-level fields as typed JSON
+ * (ObjectId and Decimal128 as strings, numbers as numbers) plus `__op` and `__source_*`; a
+ * delete leaves only its tombstone, which carries no position. `null` where
+ * {@link toDebeziumRecord} gives none.
+ */
+export function toFlattenedRecord(
+  event: RelayChangeEvent,
+  options: DebeziumRecordOptions,
+): DebeziumRecord | null {
+  const record = toDebeziumRecord(event, { ...options, schemas: false });
+  if (record === null) return null;
+  if (event.operationType === "delete") return tombstoneFor(record);
+  const { op, source } = JSON.parse(record.value!);
+  const document = event.fullDocument ??
+    { _id: event.documentKey!._id, ...event.updateDescription?.updatedFields };
+  const fields = Object.entries(document).map(([name, value]) =>
+    `${JSON.stringify(name)}: ${smtJson(value)}`
+  );
+  fields.push(
+    `"__op": ${JSON.stringify(op)}`,
+    `"__source_ts_ms": ${source.ts_ms}`,
+    `"__source_ord": ${source.ord}`,
+    `"__source_version": ${JSON.stringify(source.version)}`,
+  );
+  return { key: record.key, value: `{${fields.join(", ")}}` };
+}
+
+/** A top-level field as the SMT types it (MongoDataConverter). */
+function smtJson(value: unknown): string {
+  const type = (value as { _bsontype?: string } | null)?._bsontype;
+  if (type === "ObjectId" || type === "ObjectID") {
+    return JSON.stringify((value as { toHexString(): string }).toHexString());
+  }
+  if (type === "Decimal128") return JSON.stringify(String(value));
+  return toExtendedJson(value, "relaxed");
+}
+
 /** The tombstone Debezium sends after a delete (`tombstones.on.delete=true`). */
 export function tombstoneFor(record: DebeziumRecord): DebeziumRecord {
   return { key: record.key, value: null };

@@ -8,7 +8,12 @@
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
-import { type RelayChangeEvent, toDebeziumRecord, tombstoneFor } from "./record.ts";
+import {
+  type RelayChangeEvent,
+  toDebeziumRecord,
+  toFlattenedRecord,
+  tombstoneFor,
+} from "./record.ts";
 import { loadResumeToken, type ResumeToken, saveResumeToken } from "./resume_state.ts";
 
 /** Options for {@link runRelay}. */
@@ -24,6 +29,8 @@ export interface RelayOptions {
   version?: string;
   /** Wrap key and value in `{schema, payload}`. @default {false} */
   schemas?: boolean;
+  /** Write what the ExtractNewDocumentState SMT makes of each event (deletes as tombstones). @default {false} */
+  flatten?: boolean;
   /** Where the last resume token is kept; without it a restart starts from now. */
   stateFile?: string;
   /** Start from this token, whatever the state file says. */
@@ -113,9 +120,11 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
         }
         if (event !== null) {
           stats.events++;
-          const record = toDebeziumRecord(event, recordOptions);
+          const record = options.flatten
+            ? toFlattenedRecord(event, recordOptions)
+            : toDebeziumRecord(event, recordOptions);
           if (record !== null) {
-            const records = event.operationType === "delete"
+            const records = event.operationType === "delete" && !options.flatten
               ? [record, tombstoneFor(record)]
               : [record];
             await producer.send({ topic, acks: -1, messages: records });

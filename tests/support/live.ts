@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { Collection } from "mongodb";
 import { startRelay } from "../../devstack/lib/kafka.ts";
+import type { RelayOptions } from "../../devstack/debezium/relay.ts";
 import {
   eventually,
   LiveWorker,
@@ -94,12 +95,13 @@ export async function relayedScenario(
   prefix: string,
   partitions = 3,
   setupFlags: string[] = [],
+  relayOptions: Partial<RelayOptions> = {},
 ): Promise<RelayedScenario> {
   const s = scenario(prefix);
   const mongo = await mongoCollection(s);
   try {
     await prepare(s, partitions, setupFlags);
-    const relay = await startRelay(s);
+    const relay = await startRelay(s, relayOptions);
     return {
       s,
       orders: mongo.orders,

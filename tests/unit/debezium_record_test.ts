@@ -6,6 +6,7 @@ import { decodeCdcMessage } from "../../src/sources/cdc/mod.ts";
 import {
   type RelayChangeEvent,
   toDebeziumRecord,
+  toFlattenedRecord,
   tombstoneFor,
   writesWallTimeTsMs,
 } from "../../devstack/debezium/record.ts";
@@ -140,4 +141,42 @@ Deno.test("toDebeziumRecord() writes the key as Debezium does and skips non-data
   for (const operationType of ["drop", "rename", "invalidate", "dropDatabase"]) {
     assert.equal(toDebeziumRecord({ operationType }, OPTIONS), null);
   }
+});
+
+Deno.test("toFlattenedRecord() writes the SMT's typed fields and positions; a delete is a tombstone", () => {
+  const event: RelayChangeEvent = {
+    operationType: "insert",
+    clusterTime: CLUSTER,
+    wallTime: WALL,
+    documentKey: { _id: OID },
+    fullDocument: { _id: OID, customer_id: "c1", amount: Long.fromString("9007199254740993") },
+  };
+  const record = toFlattenedRecord(event, OPTIONS)!;
+  const encode = (text: string | null) => text === null ? null : new TextEncoder().encode(text);
+  const message = (r: typeof record) => ({
+    topic: "orders.cdc",
+    partition: 0,
+    offset: "1",
+    key: encode(r.key),
+    value: encode(r.value),
+  });
+  const change = decodeCdcMessage(message(record), { format: "flattened" });
+  assert.equal(change.kind, "upsert");
+  assert.equal(change.kind === "upsert" && change.orderKey, `o:${OID.toHexString()}`);
+  assert.deepEqual(change.kind === "upsert" && change.position, {
+    clusterTime: (1741186978n << 32n) | 25n,
+  });
+  assert.equal(
+    change.kind === "upsert" && decodeOrder(change.document, "x").amount,
+    9007199254740993n,
+  );
+  assert.match(record.value!, /"_id": "67c867a2e4b0a1c2d3e4f501"/);
+
+  const tombstone = toFlattenedRecord({ ...event, operationType: "delete" }, OPTIONS)!;
+  assert.equal(tombstone.value, null);
+  assert.deepEqual(decodeCdcMessage(message(tombstone), { format: "flattened" }), {
+    kind: "delete",
+    orderKey: `o:${OID.toHexString()}`,
+    position: {},
+  });
 });
