@@ -58,19 +58,24 @@ export interface CliResult {
   stderr: string;
 }
 
-function command(args: string[], stdio: "piped" | "inherit" = "piped"): Deno.Command {
+function command(
+  args: string[],
+  stdio: "piped" | "inherit" = "piped",
+  signal?: AbortSignal,
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: stdio,
     stdin: "null",
+    signal,
   });
 }
 
-/** Runs orderstats to completion. */
-export async function orderstats(args: string[]): Promise<CliResult> {
-  const out = await command(args).output();
+/** Runs orderstats to completion; `signal` kills it (e.g. `AbortSignal.timeout(ms)`). */
+export async function orderstats(args: string[], signal?: AbortSignal): Promise<CliResult> {
+  const out = await command(args, "piped", signal).output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }

@@ -36,6 +36,7 @@ export interface Config {
     httpPort: number;
     sessionTimeoutMs: number;
     serveApi: boolean;
+    replayBeforeHandoff: boolean;
   };
   ddb: {
     endpoint?: string;
@@ -150,8 +151,9 @@ function toConfig(
       batchSize: get("batch-size"),
     },
     kafka: {
-      // Bootstrap and totals never connect: their TLS files and secrets need not exist.
-      connection: kafkaModes.includes(mode)
+      // Bootstrap (except of a raw topic, whose end offsets it records) and totals never
+      // connect: their TLS files and secrets need not exist.
+      connection: kafkaModes.includes(mode) || (mode === "bootstrap" && get("cdc-format") === "raw")
         ? kafkaConnection(get, env)
         : { brokers: get("kafka-brokers") },
       topic: get("kafka-topic"),
@@ -167,6 +169,7 @@ function toConfig(
       httpPort: get("http-port"),
       sessionTimeoutMs: get("kafka-session-timeout-ms"),
       serveApi: get("serve-api"),
+      replayBeforeHandoff: get("replay-before-handoff"),
     },
     ddb: {
       endpoint: get("ddb-endpoint"),

@@ -19,6 +19,7 @@ import { auditMetricsText, writeTextAtomically } from "../runtimes/audit/metrics
 import { orderReference } from "../app/audit_reference.ts";
 import { kafkaClient } from "../sources/kafka/client.ts";
 import { connectKafka } from "../sources/kafka/connect.ts";
+import { topicEndOffsets } from "../sources/kafka/offsets.ts";
 import { log, toJson } from "../util/log.ts";
 import { redactUri } from "../util/redact.ts";
 
@@ -79,6 +80,13 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
       badRecordsFile: config.bootstrap.badRecordsFile,
       force: config.bootstrap.force,
       allowNoChangeStreams: config.bootstrap.allowNoChangeStreams,
+      // Raw JSON has no position: live starts from the topic's end at the handoff.
+      topicEnd: config.kafka.format === "raw"
+        ? {
+          topic: config.kafka.topic,
+          offsets: () => topicEndOffsets(config.kafka.connection, config.kafka.topic),
+        }
+        : undefined,
       signal,
     });
     console.log(toJson({ event: "bootstrap_complete", ...summary }));
@@ -157,6 +165,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
     appliedOffsets: config.ddb.dedupTable === undefined
       ? undefined
       : state.appliedOffsets(config.ddb.dedupTable, config.kafka.consumerGroup),
+    replayBeforeHandoff: config.live.replayBeforeHandoff,
     waitForHandoff: config.live.waitForHandoff,
     handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
     concurrency: config.writeConcurrency,

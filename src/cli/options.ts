@@ -75,7 +75,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "KAFKA_BROKERS",
     kind: "list",
     default: "localhost:9092",
-    modes: ["live", "setup"],
+    modes: ["bootstrap", "live", "setup"],
     help: "Kafka bootstrap brokers, comma-separated host:port.",
   },
   {
@@ -83,7 +83,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "KAFKA_TOPIC",
     kind: "string",
     default: "orders.cdc",
-    modes: ["live", "setup"],
+    modes: ["bootstrap", "live", "setup"],
     help: "CDC topic (Debezium MongoDB events, flattened events or raw order JSON).",
   },
   {
@@ -214,10 +214,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     default: "auto",
     choices: ["auto", "debezium", "flattened", "raw"],
-    modes: ["live"],
+    modes: ["bootstrap", "live"],
     help:
       "Topic format: auto (detect per message), debezium, flattened (ExtractNewDocumentState; " +
-      "tombstones are deletes) or raw (order JSON).",
+      "tombstones are deletes) or raw (order JSON: no deletes, no position). With raw, " +
+      "bootstrap records the topic's end offsets in the handoff row and live starts there.",
+  },
+  {
+    name: "replay-before-handoff",
+    kind: "boolean",
+    default: "false",
+    modes: ["live"],
+    help: "With --cdc-format=raw and a handoff row without topic offsets, let a consumer group " +
+      "with no committed offsets read the topic from its start: history from before the " +
+      "bootstrap then counts as new writes. Without it, live refuses (exit 4).",
   },
   {
     name: "dlq-topic",

@@ -46,6 +46,11 @@ export interface BootstrapOptions {
   leaseMs?: number;
   /** Bootstrap without a change-stream position when the server has none. */
   allowNoChangeStreams?: boolean;
+  /**
+   * Records a CDC topic's end offsets in the handoff row, read just before the resume token
+   * (raw JSON topics, whose messages carry no position: live starts there).
+   */
+  topicEnd?: { topic: string; offsets: () => Promise<Map<number, bigint>> };
   signal?: AbortSignal;
   /** Unique id of this run. @default a random UUID */
   runId?: string;
@@ -68,8 +73,10 @@ export interface BootstrapSummary {
 export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapSummary> {
   const started = performance.now();
   await refuseOverLegacyLive(options);
+  // Before the token: every message below these offsets was written before T0.
+  const topicOffsets = await options.topicEnd?.offsets();
   const point = await capturePoint(options.source, options.allowNoChangeStreams ?? false);
-  const handoff = runningHandoff(options, point);
+  const handoff = runningHandoff(options, point, topicOffsets);
   using claim = await BootstrapClaim.acquire(options.pipeline.store, handoff, {
     force: options.force ?? false,
     leaseMs: options.leaseMs,
@@ -126,7 +133,11 @@ async function refuseOverLegacyLive({ pipeline, force }: BootstrapOptions): Prom
 }
 
 /** The row this run claims the pipeline with: `running`, at the position T0. */
-function runningHandoff(options: BootstrapOptions, point: ResumePoint | undefined): Handoff {
+function runningHandoff(
+  options: BootstrapOptions,
+  point: ResumePoint | undefined,
+  topicOffsets: Handoff["topicOffsets"],
+): Handoff {
   return {
     pipeline: options.pipeline.name,
     status: "running",
@@ -135,6 +146,8 @@ function runningHandoff(options: BootstrapOptions, point: ResumePoint | undefine
     resumeToken: point && JSON.stringify(point.token),
     clusterTime: point?.clusterTime,
     operationTime: point?.operationTime,
+    topic: options.topicEnd?.topic,
+    topicOffsets,
     documents: 0,
     keys: 0,
     badRecords: 0,

@@ -57,6 +57,10 @@ export interface Handoff {
   clusterTime?: bigint;
   /** Server operation time when the token was taken, when the server said it. */
   operationTime?: bigint;
+  /** The CDC topic whose end offsets were read just before the token (raw JSON topics). */
+  topic?: string;
+  /** That topic's end offset per partition: messages below were written before T0. */
+  topicOffsets?: ReadonlyMap<number, bigint>;
   documents: number;
   keys: number;
   badRecords: number;

@@ -72,7 +72,7 @@ async function appliedExactly(codec: Codec, seed: number): Promise<void> {
   const s = scenario(`codec_${codec}`);
   const dlq = `${s.topic}.dlq`;
   await prepare(s, 2, [`--dlq-topic=${dlq}`]);
-  await emptyBootstrap(s);
+  await emptyBootstrap(s, ["--cdc-format=raw"]); // records where a raw topic's live start is
   const { messages, expected } = workload(seed);
   await produceWithJava(s.topic, codec, [...messages, ...BAD]);
   let worker: LiveWorker | undefined;

@@ -21,7 +21,7 @@ Deno.test({
   fn: async () => {
     const s = scenario("raw");
     await prepare(s, 2);
-    await emptyBootstrap(s);
+    await emptyBootstrap(s, ["--cdc-format=raw"]);
     let worker: LiveWorker | undefined;
     try {
       worker = startWorker(s, ["--cdc-format=raw"]);
@@ -109,7 +109,7 @@ Deno.test({
     const s = scenario("dedup");
     const dedup = [`--ddb-dedup-table=${s.table}_dedup`];
     await prepare(s, 2, dedup);
-    await emptyBootstrap(s);
+    await emptyBootstrap(s, ["--cdc-format=raw"]);
     const orders = Array.from({ length: 40 }, (_, i) => rawOrder(i, `c${i % 4}`, BigInt(i)));
     const expected = () =>
       Promise.resolve(new Map([["c0", 180n], ["c1", 190n], ["c2", 200n], ["c3", 210n]]));

@@ -7,15 +7,13 @@ import {
   type LiveWorker,
   mongoTotals,
   nonZero,
-  orderstatsOk,
-  type Scenario,
   scenario,
-  stackFlags,
   storedTotals,
 } from "../../devstack/lib/scenario.ts";
 import {
   assertConverges,
   assertTotals,
+  emptyBootstrap,
   LIVE_TEST_OPTIONS,
   prepare,
   relayedScenario,
@@ -25,11 +23,6 @@ import { produce, startRelay } from "../../devstack/lib/kafka.ts";
 import { MongoClient } from "mongodb";
 import type { ResumeToken } from "../../devstack/debezium/resume_state.ts";
 import { mongoUri } from "../../devstack/lib/env.ts";
-
-/** Bootstraps an empty collection, so live has a handoff row to start from. */
-async function emptyBootstrap(s: Scenario) {
-  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
-}
 
 /** A Debezium 3.4 create/update of order `id`: `source.ts_ms` is the write's wall time. */
 function walltimeEvent(id: number, customer: string, amount: number, wallMs: number) {
@@ -81,7 +74,7 @@ Deno.test({
   fn: async () => {
     const s = scenario("rawparts");
     await prepare(s, 2);
-    await emptyBootstrap(s);
+    await emptyBootstrap(s, ["--cdc-format=raw"]);
     const worker = startWorker(s, ["--cdc-format=raw"]);
     try {
       // Partition 0 runs ahead: order 1's first write sits at offset 5 there.

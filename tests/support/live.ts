@@ -43,8 +43,13 @@ export async function prepare(s: Scenario, partitions = 3, extra: string[] = [])
 }
 
 /** Bootstraps an empty collection, so live has a handoff row to start from. */
-export async function emptyBootstrap(s: Scenario): Promise<void> {
-  await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
+export async function emptyBootstrap(s: Scenario, extra: string[] = []): Promise<void> {
+  await orderstatsOk([
+    "--mode=bootstrap",
+    ...stackFlags(s),
+    "--bad-records-file=/dev/null",
+    ...extra,
+  ]);
 }
 
 /** A raw order message keyed by its `_id`, its JSON written by hand to keep big numbers exact. */

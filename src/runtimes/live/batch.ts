@@ -46,6 +46,8 @@ export interface BatchContext {
   format: CdcFormat;
   /** Handoff cluster time T0; changes certainly before it are covered by the scan. */
   handoffTime?: ClusterTime;
+  /** Per partition, the topic's end offset at the handoff: messages below it are covered. */
+  handoffOffsets?: ReadonlyMap<number, bigint>;
   deadLetters: DeadLetterSink;
   metrics: LiveMetrics;
   concurrency: number;
@@ -146,6 +148,10 @@ function decode(
   batch: BatchState,
   message: CdcMessage,
 ): VersionedChange | undefined {
+  if (BigInt(message.offset) < (ctx.handoffOffsets?.get(message.partition) ?? 0n)) {
+    ctx.metrics.skippedBeforeHandoff.inc();
+    return undefined;
+  }
   try {
     const decoded = decodeCdcMessage(message, { format: ctx.format, fields: ctx.fields });
     if (decoded.kind === "skip") {

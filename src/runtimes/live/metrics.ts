@@ -14,7 +14,8 @@ export class LiveMetrics {
   );
   readonly skippedBeforeHandoff = new Series(
     "orderstats_skipped_before_handoff_total",
-    "Changes before the bootstrap handoff time T0 (the snapshot covers them); also in events_total",
+    "Changes the snapshot covers: exact cluster time before the handoff T0 (also in " +
+      "events_total), or below the topic offsets the handoff recorded",
     "counter",
   );
   readonly stale = new Series(

@@ -21,7 +21,8 @@ import { connectKafka } from "../../sources/kafka/connect.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
-import { awaitHandoff } from "./handoff.ts";
+import { awaitHandoff, HandoffMissingError } from "./handoff.ts";
+import { hasNoCommittedOffsets } from "../../sources/kafka/offsets.ts";
 import { serveHttp } from "../http.ts";
 import { ApiMetrics, type ApiOptions, totalsRoutes } from "../serve/api.ts";
 import { LiveMetrics } from "./metrics.ts";
@@ -51,6 +52,8 @@ export interface LiveOptions {
   sessionTimeoutMs?: number;
   waitForHandoff: boolean;
   handoffTimeoutMs: number;
+  /** Raw JSON without handoff offsets: let a new group read pre-bootstrap history. */
+  replayBeforeHandoff?: boolean;
   concurrency: number;
   /** Aborting stops fetching, finishes the batch in hand, commits and leaves the group. */
   signal: AbortSignal;
@@ -90,6 +93,7 @@ async function work(
   // Before the handoff wait: unreachable brokers or wrong credentials fail the start.
   await worker.connect();
   const handoff = await takeHandoff(options);
+  if (options.format === "raw") await checkRawStart(options, handoffOffsets(options, handoff));
   health.handoff = true;
   const stopped = stopOnSignalOrCrash(worker.consumer, options.signal, health);
   await using _progress = progressLog(metrics);
@@ -235,6 +239,7 @@ function batchContext(
     fields: fieldNames(pipeline.fields),
     format: options.format,
     handoffTime: handoff.clusterTime,
+    handoffOffsets: handoffOffsets(options, handoff),
     deadLetters,
     metrics,
     concurrency: options.concurrency,
@@ -269,4 +274,35 @@ async function handleBatch(
     partition: String(partition),
   });
   context.metrics.batchSeconds.observe((performance.now() - started) / 1000);
+}
+
+/** The topic offsets the handoff recorded, when they are of this worker's topic. */
+function handoffOffsets(options: LiveOptions, handoff: Handoff): Handoff["topicOffsets"] {
+  return handoff.topic === options.topic ? handoff.topicOffsets : undefined;
+}
+
+const RAW_LIMITS =
+  "raw order JSON: no deletes (an order deleted in MongoDB keeps its total until " +
+  "the next bootstrap) and no position (one order's messages must share a partition, a re-sent " +
+  "message counts as a new write); exact: inserts and updates after the handoff offsets";
+
+/**
+ * Says what raw JSON can and cannot keep exact, and refuses to let a new consumer group
+ * replay pre-bootstrap history into the totals when the handoff recorded no topic offsets.
+ */
+async function checkRawStart(
+  options: LiveOptions,
+  handoffOffsets: Handoff["topicOffsets"],
+): Promise<void> {
+  log("warn", RAW_LIMITS, { topic: options.topic });
+  if (handoffOffsets !== undefined || options.replayBeforeHandoff) return;
+  if (await hasNoCommittedOffsets(options.kafka, options.groupId, options.topic)) {
+    throw new HandoffMissingError(
+      `The handoff row of pipeline "${options.pipeline.name}" has no offsets of topic ` +
+        `"${options.topic}", and consumer group "${options.groupId}" has none committed: ` +
+        "raw JSON would replay the topic from its start, history before the bootstrap " +
+        "included. Bootstrap with --cdc-format=raw (it records where live starts), or pass " +
+        "--replay-before-handoff to replay anyway.",
+    );
+  }
 }

@@ -87,6 +87,13 @@ export function handoffItem(h: Handoff): Item {
     ...optional("cluster_i", parts === undefined ? undefined : N(parts.i)),
     ...optional("operation_time", h.operationTime === undefined ? undefined : N(h.operationTime)),
     ...optional("lease_until", h.leaseUntil === undefined ? undefined : N(h.leaseUntil)),
+    ...optional("topic", h.topic === undefined ? undefined : S(h.topic)),
+    ...optional(
+      "topic_offsets",
+      h.topicOffsets === undefined ? undefined : {
+        M: Object.fromEntries([...h.topicOffsets].map(([p, offset]) => [String(p), N(offset)])),
+      },
+    ),
     ...optional("completed_at", h.completedAt === undefined ? undefined : S(h.completedAt)),
     ...optional("live_since", h.liveSince === undefined ? undefined : S(h.liveSince)),
   };
@@ -103,6 +110,10 @@ export function readHandoff(item: Item): Handoff {
     resumeToken: item.resume_token?.S,
     clusterTime: big("cluster_time"),
     operationTime: big("operation_time"),
+    topic: item.topic?.S,
+    topicOffsets: item.topic_offsets?.M === undefined ? undefined : new Map(
+      Object.entries(item.topic_offsets.M).map(([p, offset]) => [Number(p), BigInt(offset.N!)]),
+    ),
     documents: Number(item.documents.N),
     keys: Number(item.keys.N),
     badRecords: Number(item.bad_records.N),
