@@ -95,3 +95,11 @@ export async function connectOrExplain<T>(
     );
   }
 }
+
+/** A local port nothing listens on (bound and released), for "unreachable" cases. */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

@@ -13,6 +13,17 @@ import { DynamoStore } from "../../src/state/dynamodb/store.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
+/**
+ * The permissions the compiled binary gets (deno.json's `compile` task, which the
+ * Containerfile runs): orderstats runs here with exactly these, so a missing one fails tests.
+ */
+export const BINARY_PERMISSIONS: readonly string[] = (() => {
+  const manifest = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  return manifest.tasks.compile.split(/\s+/).filter((arg) => arg.startsWith("--allow-"));
+})();
+
 /** Names one test's resources, so tests never share state. */
 export interface Scenario {
   db: string;
@@ -58,14 +69,28 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The child's environment: `undefined` inherits this process's; an object gives this
+ * process's environment without any `AWS_*` variable, plus the object (so a test decides
+ * the whole AWS configuration).
+ */
+export type ChildEnv = Record<string, string> | undefined;
+
+function childEnv(env: ChildEnv): { env: Record<string, string>; clearEnv: boolean } {
+  if (env === undefined) return { env: { NO_COLOR: "1" }, clearEnv: false };
+  const own = Object.entries(Deno.env.toObject()).filter(([name]) => !name.startsWith("AWS_"));
+  return { env: { ...Object.fromEntries(own), NO_COLOR: "1", ...env }, clearEnv: true };
+}
+
 function command(
   args: string[],
   stdio: "piped" | "inherit" = "piped",
+  env?: ChildEnv,
   signal?: AbortSignal,
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1" },
+    args: ["run", ...BINARY_PERMISSIONS, MAIN, ...args],
+    ...childEnv(env),
     stdout: "piped",
     stderr: stdio,
     stdin: "null",
@@ -73,29 +98,59 @@ function command(
   });
 }
 
-/** Runs orderstats to completion; `signal` kills it (e.g. `AbortSignal.timeout(ms)`). */
-export async function orderstats(args: string[], signal?: AbortSignal): Promise<CliResult> {
-  const out = await command(args, "piped", signal).output();
+/**
+ * Runs orderstats to completion. `stop`: after that many ms send it SIGTERM, or kill it when
+ * the signal aborts (e.g. `AbortSignal.timeout(ms)`).
+ */
+export async function orderstats(
+  args: string[],
+  env?: ChildEnv,
+  stop?: number | AbortSignal,
+): Promise<CliResult> {
+  const child = command(args, "piped", env, stop instanceof AbortSignal ? stop : undefined)
+    .spawn();
+  const timer = typeof stop === "number"
+    ? setTimeout(() => child.kill("SIGTERM"), stop)
+    : undefined;
+  const out = await child.output();
+  clearTimeout(timer);
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
 /** Runs orderstats and fails with its stderr when it exits non-zero. */
-export async function orderstatsOk(args: string[]): Promise<CliResult> {
-  const result = await orderstats(args);
+export async function orderstatsOk(args: string[], env?: ChildEnv): Promise<CliResult> {
+  const result = await orderstats(args, env);
   if (result.code !== 0) {
     throw new Error(`orderstats ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
   }
   return result;
 }
 
-/** A running `--mode=live` worker (or `--mode=serve` server); its stderr goes to the test output. */
+/**
+ * A running `--mode=live` worker (or `--mode=serve` server); its stderr goes to the test
+ * output unless captured.
+ */
 export class LiveWorker {
   readonly process: Deno.ChildProcess;
   readonly port: number;
-  constructor(args: string[], port: number, mode: "live" | "serve" = "live") {
+  /** With `captureStderr`: everything the worker wrote to stderr so far. */
+  stderr = "";
+  readonly #drained: Promise<void>;
+  constructor(
+    args: string[],
+    port: number,
+    mode: "live" | "serve" = "live",
+    { captureStderr = false } = {},
+  ) {
     this.port = port;
-    this.process = command([`--mode=${mode}`, `--http-port=${port}`, ...args], "inherit").spawn();
+    const argv = [`--mode=${mode}`, `--http-port=${port}`, ...args];
+    this.process = command(argv, captureStderr ? "piped" : "inherit").spawn();
+    this.#drained = captureStderr
+      ? this.process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+        new WritableStream({ write: (chunk) => void (this.stderr += chunk) }),
+      )
+      : Promise.resolve();
   }
 
   /** The worker's Prometheus metrics as `name{labels}` → value. */
@@ -119,6 +174,7 @@ export class LiveWorker {
     }
     const status = await this.process.status;
     await this.process.stdout.cancel();
+    await this.#drained;
     return { code: status.code, seconds: (performance.now() - started) / 1000 };
   }
 }

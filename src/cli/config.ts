@@ -12,6 +12,8 @@ import { defaultLedgerTable } from "../state/dynamodb/tables.ts";
 import type { KafkaConnection } from "../sources/kafka/client.ts";
 import type { Compression } from "../sources/kafka/codecs.ts";
 import { kafkaConnection } from "./kafka_config.ts";
+import { endpointFromEnv } from "../state/dynamodb/client.ts";
+import { mongoUriProblem } from "../sources/mongo/client.ts";
 
 type RawValue = string | boolean | undefined;
 
@@ -42,7 +44,8 @@ export interface Config {
     endpoint?: string;
     table: string;
     ledgerTable: string;
-    region: string;
+    /** Unset: left to the AWS SDK's default chain. */
+    region?: string;
     dedupTable?: string;
   };
   bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
@@ -53,8 +56,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
-/** Result of parsing: a config to run, or a request for help. */
-export type ParseResult = { help: true } | { help: false; config: Config };
+/** Result of parsing: a config to run, or a request for help or the version. */
+export type ParseResult = { help: true } | { version: true } | { config: Config };
 
 /**
  * Parses command-line arguments and environment variables.
@@ -67,11 +70,12 @@ export function parseConfig(
 ): ParseResult {
   const flags = readFlags(argv);
   if (flags.help === true) return { help: true };
+  if (flags.version === true) return { version: true };
   refuseSecretFlags(flags);
   const values = new Map<string, string | boolean | number | string[] | undefined>();
   for (const spec of OPTIONS) values.set(spec.name, resolve(spec, flags[spec.name], env));
   const get = <T>(name: string) => values.get(name) as T;
-  return { help: false, config: toConfig(validMode(get), validTables(get), get, env) };
+  return { config: toConfig(validMode(get, env), validTables(get), get, env) };
 }
 
 /** Reads one resolved option's value. */
@@ -92,20 +96,31 @@ function refuseSecretFlags(flags: Record<string, RawValue>): void {
 }
 
 /** The mode, after checking the connection options no single option spec can check. */
-function validMode(get: Get): Mode {
+function validMode(get: Get, env: Record<string, string | undefined>): Mode {
   const mode = get<Mode | undefined>("mode");
   if (mode === undefined) {
-    throw new ConfigError(`--mode is required (${MODES.join(", ")}); see --help`);
+    throw new ConfigError(`${named("mode")} is required (${MODES.join(", ")}); see --help`);
   }
   const endpoint = get<string | undefined>("ddb-endpoint");
-  if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw new ConfigError(`--ddb-endpoint must be a URL such as http://localhost:8000`);
+  if (endpoint !== undefined) checkEndpoint(named("ddb-endpoint"), endpoint);
+  const sdkEndpoint = endpointFromEnv(env);
+  if (sdkEndpoint !== undefined) checkEndpoint(sdkEndpoint.variable, sdkEndpoint.url);
+  const mongoUri = get<string>("mongo-uri");
+  if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) {
+    throw new ConfigError(`${named("mongo-uri")} must start with mongodb:// or mongodb+srv://`);
   }
-  if (!/^mongodb(\+srv)?:\/\//.test(get<string>("mongo-uri"))) {
-    throw new ConfigError("--mongo-uri must start with mongodb:// or mongodb+srv://");
+  const problem = mongoUriProblem(mongoUri);
+  if (problem !== undefined) {
+    throw new ConfigError(`${named("mongo-uri")} is not a valid connection string: ${problem}`);
+  }
+  if (KAFKA_MODES.includes(mode)) {
+    for (const broker of get<string[]>("kafka-brokers")) checkBroker(broker);
   }
   return mode;
 }
+
+/** The modes that connect to Kafka. */
+const KAFKA_MODES = OPTIONS.find((o) => o.name === "kafka-security-protocol")!.modes;
 
 /** The totals and ledger tables, checked: valid names, and two different tables. */
 function validTables(get: Get): { table: string; ledgerTable: string } {
@@ -120,7 +135,8 @@ function validTables(get: Get): { table: string; ledgerTable: string } {
   ) {
     if (name !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(name as string)) {
       throw new ConfigError(
-        `--${flag} must be 3-255 characters of letters, digits, '_', '-' or '.': got "${name}"`,
+        `${named(flag as string)} must be 3-255 characters of letters, digits, '_', '-' or '.': ` +
+          `got "${name}"`,
       );
     }
   }
@@ -133,14 +149,16 @@ function validTables(get: Get): { table: string; ledgerTable: string } {
   return { table, ledgerTable };
 }
 
-/** The options as the modes read them. */
+/**
+ * The options as the modes read them. The region falls back to AWS_DEFAULT_REGION, which
+ * the JavaScript SDK alone ignores (other SDKs and the AWS CLI read it).
+ */
 function toConfig(
   mode: Mode,
   { table, ledgerTable }: { table: string; ledgerTable: string },
   get: Get,
   env: Record<string, string | undefined>,
 ): Config {
-  const kafkaModes = OPTIONS.find((o) => o.name === "kafka-security-protocol")!.modes;
   return {
     mode,
     pipeline: get("pipeline"),
@@ -153,9 +171,10 @@ function toConfig(
     kafka: {
       // Bootstrap (except of a raw topic, whose end offsets it records) and totals never
       // connect: their TLS files and secrets need not exist.
-      connection: kafkaModes.includes(mode) || (mode === "bootstrap" && get("cdc-format") === "raw")
-        ? kafkaConnection(get, env)
-        : { brokers: get("kafka-brokers") },
+      connection:
+        KAFKA_MODES.includes(mode) || (mode === "bootstrap" && get("cdc-format") === "raw")
+          ? kafkaConnection(get, env)
+          : { brokers: get("kafka-brokers") },
       topic: get("kafka-topic"),
       consumerGroup: get("consumer-group"),
       partitions: get("topic-partitions"),
@@ -175,7 +194,7 @@ function toConfig(
       endpoint: get("ddb-endpoint"),
       table,
       ledgerTable,
-      region: get("ddb-region"),
+      region: get<string | undefined>("ddb-region") ?? (env.AWS_DEFAULT_REGION || undefined),
       dedupTable: get("ddb-dedup-table"),
     },
     bootstrap: {
@@ -195,13 +214,43 @@ function toConfig(
   };
 }
 
+/** `--flag (VARIABLE)`, or `--flag` for a flag without a variable: errors name both. */
+export function named(name: string): string {
+  const env = OPTIONS.find((o) => o.name === name)?.env;
+  return env === undefined ? `--${name}` : `--${name} (${env})`;
+}
+
+/** A broker is `host:port` with a port in 1-65535. */
+function checkBroker(broker: string): void {
+  const port = Number(/:(\d+)$/.exec(broker)?.[1]);
+  const host = broker.slice(0, broker.lastIndexOf(":"));
+  if (host === "" || !(port >= 1 && port <= 65535)) {
+    throw new ConfigError(
+      `${named("kafka-brokers")} must list host:port pairs with ports 1-65535: got "${broker}"`,
+    );
+  }
+}
+
+/** An endpoint is an http(s) URL with a host: `localhost:8000` would parse as a scheme. */
+function checkEndpoint(where: string, url: string): void {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || !["http:", "https:"].includes(parsed.protocol) || parsed.hostname === "") {
+    throw new ConfigError(
+      `${where} must be an http:// or https:// URL such as http://localhost:8000: got "${url}"`,
+    );
+  }
+}
+
 function readFlags(argv: string[]): Record<string, RawValue> {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
       options: Object.fromEntries(
-        OPTIONS.map((o) => [o.name, { type: o.kind === "boolean" ? "boolean" : "string" }]),
-      ) as Record<string, { type: "boolean" | "string" }>,
+        OPTIONS.map((o) => [o.name, {
+          type: o.kind === "boolean" ? "boolean" : "string",
+          ...(o.short === undefined ? {} : { short: o.short }),
+        }]),
+      ) as Record<string, { type: "boolean" | "string"; short?: string }>,
       strict: true,
       allowPositionals: true,
       allowNegative: true,
@@ -212,41 +261,72 @@ function readFlags(argv: string[]): Record<string, RawValue> {
     return values as Record<string, RawValue>;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    // node:util's message already names the flag, e.g. "Unknown option '--mod'".
-    throw new ConfigError(`${(error as Error).message}; see --help`, { cause: error });
+    // node:util's message names the flag, e.g. "Unknown option '--mod'": add the nearest one.
+    const message = (error as Error).message.split(". ")[0];
+    const unknown = /Unknown option '--([^'=]+)/.exec(message)?.[1];
+    const nearest = unknown === undefined ? undefined : nearestOption(unknown);
+    const hint = nearest === undefined ? "" : `; did you mean --${nearest}?`;
+    throw new ConfigError(`${message}${hint} (see --help)`, { cause: error });
   }
 }
 
+/** The option whose name is closest to `name` (edit distance at most 3), if any. */
+function nearestOption(name: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const option of OPTIONS) {
+    const distance = editDistance(name, option.name);
+    if (distance <= 3 && (best === undefined || distance < best.distance)) {
+      best = { name: option.name, distance };
+    }
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
 function resolve(spec: OptionSpec, flag: RawValue, env: Record<string, string | undefined>) {
-  const source = flag !== undefined ? `--${spec.name}` : `${spec.env}`;
   const fromEnv = spec.env !== undefined && env[spec.env] !== "" ? env[spec.env] : undefined;
   const raw = flag ?? fromEnv ?? spec.default;
   if (raw === undefined) return undefined;
   if (typeof raw === "boolean") return raw;
-  const where = spec.env ? `${source} (${flag !== undefined ? "flag" : "environment"})` : source;
+  const where = named(spec.name);
+  // Which of the two the bad value came from.
+  const from = flag === undefined && fromEnv !== undefined ? ` (set in ${spec.env})` : "";
   switch (spec.kind) {
     case "boolean": {
       if (raw === "true" || raw === "1") return true;
       if (raw === "false" || raw === "0") return false;
-      throw new ConfigError(`${where} must be true or false: got "${raw}"`);
+      throw new ConfigError(`${where} must be true or false: got "${raw}"${from}`);
     }
     case "integer": {
       const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n <= 0) {
-        throw new ConfigError(`${where} must be a positive integer: got "${raw}"`);
+      if (!Number.isSafeInteger(n) || n <= 0 || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
+        const range = spec.max === undefined ? "a positive integer" : `an integer 1-${spec.max}`;
+        throw new ConfigError(`${where} must be ${range}: got "${raw}"${from}`);
       }
       return n;
     }
     case "list": {
       const items = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-      if (items.length === 0) throw new ConfigError(`${where} must not be empty`);
+      if (items.length === 0) throw new ConfigError(`${where} must not be empty${from}`);
       return items;
     }
     case "string": {
       if (spec.choices && !spec.choices.includes(raw)) {
-        throw new ConfigError(
-          `--${spec.name} must be one of ${spec.choices.join(", ")}: got "${raw}"`,
-        );
+        const choices = spec.choices.join(", ");
+        throw new ConfigError(`${where} must be one of ${choices}: got "${raw}"${from}`);
       }
       return raw;
     }

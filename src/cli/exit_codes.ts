@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { MongoServerSelectionError } from "mongodb";
 import { type ErrorCode, OrderstatsError } from "../util/errors.ts";
 import type { Mode } from "./options.ts";
 
@@ -51,9 +50,44 @@ export function exitCodeFor(
   }
 }
 
-/** The project's code of an error, including the driver errors that have one. */
+/**
+ * The project's code of an error; a driver's "cannot reach" (whichever driver, anywhere in
+ * the cause chain) is UNAVAILABLE.
+ */
 function errorCode(error: unknown): ErrorCode | undefined {
   if (error instanceof OrderstatsError) return error.code;
-  if (error instanceof MongoServerSelectionError) return "UNAVAILABLE";
-  return undefined;
+  return unreachable(error) ? "UNAVAILABLE" : undefined;
+}
+
+/** Errors of the drivers that mean a service could not be reached. */
+const UNREACHABLE_NAMES = new Set([
+  "MongoServerSelectionError",
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSSASLAuthenticationError",
+  "TimeoutError",
+]);
+/** Socket error codes that mean the same (DynamoDB's HTTP client reports these). */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+/** True when `error` or one of its causes says a service could not be reached. */
+function unreachable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 10) return false;
+  const code = (error as { code?: unknown }).code;
+  if (UNREACHABLE_NAMES.has(error.name) || NETWORK_CODES.has(String(code))) return true;
+  const inner = error instanceof AggregateError ? error.errors : [];
+  return [error.cause, ...inner].some((cause) => unreachable(cause, depth + 1));
 }

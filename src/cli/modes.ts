@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { MongoClient } from "mongodb";
 import type { Config } from "./config.ts";
 import { dynamoClient } from "../state/dynamodb/client.ts";
 import { DynamoStore } from "../state/dynamodb/store.ts";
 import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
+import { mongoClient } from "../sources/mongo/client.ts";
 import { runBootstrap } from "../runtimes/bootstrap.ts";
 import { orderTotals } from "../app/orderstats.ts";
 import { customerIdJson } from "../pipeline/bson_values.ts";
@@ -61,14 +61,14 @@ export async function setup(config: Config): Promise<void> {
   }
 }
 
-function mongoClient(config: Config): MongoClient {
+function connectingMongo(config: Config): ReturnType<typeof mongoClient> {
   log("info", "connecting to MongoDB", { uri: redactUri(config.mongo.uri) });
-  return new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  return mongoClient(config.mongo.uri);
 }
 
 /** `--mode=bootstrap`: prints one summary JSON line on stdout. */
 export async function bootstrap(config: Config, signal: AbortSignal): Promise<void> {
-  const mongo = mongoClient(config);
+  const mongo = connectingMongo(config);
   await using state = store(config);
   try {
     await mongo.connect();
@@ -112,7 +112,7 @@ export async function totals(config: Config): Promise<void> {
  * {@link AuditDriftError} (exit 7) when totals still differ after re-checks.
  */
 export async function audit(config: Config, signal: AbortSignal): Promise<void> {
-  const mongo = mongoClient(config);
+  const mongo = connectingMongo(config);
   await using state = store(config);
   try {
     await mongo.connect();

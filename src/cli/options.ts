@@ -16,6 +16,10 @@ export interface OptionSpec {
   default?: string;
   /** Allowed values, for enumerations. */
   choices?: readonly string[];
+  /** Largest allowed value, for integers (ports). */
+  max?: number;
+  /** A one-letter alias, e.g. `h` for `-h`. */
+  short?: string;
   /** Which modes use it (for help grouping); empty = all. */
   modes: readonly Mode[];
   /** A secret: read only from `env`, so it never shows in a process list or shell history. */
@@ -52,7 +56,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     default: "mongodb://localhost:27017/?replicaSet=rs0&directConnection=true",
     modes: ["bootstrap", "audit"],
-    help: "MongoDB connection string (a replica set: change streams need one). Never logged.",
+    help: "MongoDB connection string (a replica set: change streams need one). Options " +
+      "written in it (timeouts, TLS, …) win over orderstats' defaults; its password and " +
+      "secret parameters are never logged.",
   },
   {
     name: "mongo-db",
@@ -164,8 +170,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "DDB_ENDPOINT",
     kind: "string",
     modes: [],
-    help: "DynamoDB endpoint URL (e.g. http://localhost:8000 for DynamoDB Local). " +
-      "Unset: the AWS SDK's default resolution for the region.",
+    help: "DynamoDB endpoint URL (e.g. http://localhost:8000 for DynamoDB Local). Unset: the " +
+      "AWS SDK's (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, the profile's endpoint_url, " +
+      "else AWS).",
   },
   {
     name: "ddb-table",
@@ -187,9 +194,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "ddb-region",
     env: "AWS_REGION",
     kind: "string",
-    default: "us-east-1",
     modes: [],
-    help: "AWS region of the DynamoDB table.",
+    help: "AWS region of the DynamoDB table. Unset: AWS_DEFAULT_REGION, then the AWS SDK's " +
+      "chain (the profile's region, instance metadata).",
   },
   {
     name: "ddb-dedup-table",
@@ -268,6 +275,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: "HTTP_PORT",
     kind: "integer",
     default: "8080",
+    max: 65535,
     modes: ["live", "serve"],
     help: "Port for /healthz, /readyz, /metrics (Prometheus) and, in serve mode or with " +
       "--serve-api, the read API /v1/totals.",
@@ -379,9 +387,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: "help",
+    short: "h",
     kind: "boolean",
     default: "false",
     modes: [],
     help: "Show this help.",
+  },
+  {
+    name: "version",
+    kind: "boolean",
+    default: "false",
+    modes: [],
+    help: "Print the version of orderstats and of the runtime.",
   },
 ];

@@ -9,23 +9,50 @@ import { helpText } from "./help.ts";
 import { exitCodeFor } from "./exit_codes.ts";
 import * as modes from "./modes.ts";
 import { ConfigError } from "../util/errors.ts";
+import { VERSION } from "../util/build.ts";
 import { errorFields, log, setLogLevel } from "../util/log.ts";
+import { environmentSecrets, registerSecrets, scrub, uriSecrets } from "../util/redact.ts";
+
+/**
+ * Every secret in the arguments and environment, found before anything is parsed so that
+ * even a configuration error cannot echo one: secret-named variables and flags, and the
+ * passwords and secret parameters of any URI-looking value (`--mongo-uri`, `MONGO_URI`, …).
+ */
+function secretsIn(argv: string[], env: Record<string, string | undefined>): string[] {
+  const secrets = environmentSecrets(env);
+  const values: string[] = [];
+  argv.forEach((arg, i) => {
+    const [, name, value] = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg) ?? [];
+    const given = value ?? (name === undefined ? arg : argv[i + 1]);
+    if (name !== undefined && /password|secret|token/.test(name) && given) secrets.push(given);
+    if (value !== undefined || name === undefined) values.push(value ?? arg);
+  });
+  for (const value of [...values, ...Object.values(env)]) {
+    if (value?.includes("://")) secrets.push(...uriSecrets(value));
+  }
+  return secrets;
+}
 
 /** Runs orderstats with these arguments and environment; resolves to the exit code. */
 export async function run(
   argv: string[],
   env: Record<string, string | undefined>,
 ): Promise<number> {
+  registerSecrets(secretsIn(argv, env));
   let parsed;
   try {
     parsed = parseConfig(argv, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(`orderstats: ${error.message}`);
+    console.error(scrub(`orderstats: ${error.message}`));
     return exitCodeFor(error);
   }
-  if (parsed.help) {
+  if ("help" in parsed) {
     console.log(helpText());
+    return 0;
+  }
+  if ("version" in parsed) {
+    console.log(`orderstats ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})`);
     return 0;
   }
   setLogLevel(parsed.config.logLevel);

@@ -5,25 +5,34 @@
  * @module
  */
 
-type Labels = Record<string, string>;
+/** Prometheus labels of one series. */
+export type Labels = Record<string, string>;
 
 const labelText = (labels: Labels) => {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replaceAll('"', '\\"')}"`);
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 };
 
-interface Metric {
+/** Anything `/metrics` renders. */
+export interface Metric {
   render(): string[];
 }
 
-/** A value per label set; `counter` only goes up, `gauge` is set. */
+/**
+ * A value per label set; `counter` only goes up, `gauge` is set. The label sets in
+ * `initial` (default: the unlabelled one) are rendered at 0 from the start, so a
+ * dashboard or alert sees the series before the first event.
+ */
 export class Series implements Metric {
   readonly #values = new Map<string, number>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly type: "counter" | "gauge",
-  ) {}
+    initial: readonly Labels[] = [{}],
+  ) {
+    for (const labels of initial) this.#values.set(labelText(labels), 0);
+  }
 
   /** Adds `n` (counters). */
   inc(labels: Labels = {}, n = 1): void {
@@ -83,6 +92,21 @@ export class Histogram implements Metric {
     lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`);
     lines.push(`${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
     return lines;
+  }
+}
+
+/** A gauge or counter read when `/metrics` is scraped (memory, CPU time, …). */
+export class Sampled implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "counter" | "gauge",
+    readonly read: () => number,
+  ) {}
+
+  render(): string[] {
+    const head = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    return [...head, `${this.name} ${this.read()}`];
   }
 }
 

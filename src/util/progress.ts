@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { log } from "./log.ts";
+import { log, setStatusLine } from "./log.ts";
 
 /** Options for {@link Progress}. */
 export interface ProgressOptions {
@@ -57,7 +57,12 @@ export class Progress {
       const eta = !final && total > 0 ? ` ETA ${Math.ceil(left)}s` : "";
       const text = `${label}: ${this.#done}${total > 0 ? `/${total}` : ""}${pct} ` +
         `${Math.round(rate)}/s${eta}`;
-      Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${text}${final ? "\n" : ""}`));
+      setStatusLine(text);
+      // The final line stays on the terminal; later log lines go below it.
+      if (final) {
+        Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+        setStatusLine("");
+      }
     } else {
       log("info", final ? `${label} done` : label, {
         done: this.#done,

@@ -4,6 +4,14 @@
  *
  * @module
  */
+import { Series } from "./metrics.ts";
+
+/** Every retry this process makes (one process, one count), for `/metrics`. */
+export const retries = new Series(
+  "orderstats_retries_total",
+  "Calls retried after a transient failure (DynamoDB, consumer restarts)",
+  "counter",
+);
 
 /** Options for {@link retry}. */
 export interface RetryOptions {
@@ -51,6 +59,7 @@ export async function retry<T>(
       return await fn(attempt);
     } catch (error) {
       if (attempt + 1 >= maxAttempts || !isRetriable(error)) throw error;
+      retries.inc();
       await sleep(backoffMs(attempt, baseMs, maxMs), signal);
     }
   }

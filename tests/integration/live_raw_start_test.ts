@@ -68,7 +68,7 @@ Deno.test("raw JSON without handoff offsets: a new group is refused unless --rep
   await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
   const live = ["--mode=live", ...stackFlags(s), ...RAW, "--http-port=18098"];
   // A live worker that does not refuse runs until killed: 60 s is plenty to refuse.
-  const refused = await orderstats(live, AbortSignal.timeout(60_000));
+  const refused = await orderstats(live, undefined, AbortSignal.timeout(60_000));
   assert.equal(refused.code, 4, refused.stderr);
   assert.match(refused.stderr, /raw order JSON: no deletes .* no position/);
   assert.match(refused.stderr, /--replay-before-handoff/);

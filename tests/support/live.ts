@@ -27,8 +27,12 @@ export const LIVE_TEST_OPTIONS = { sanitizeOps: false, sanitizeResources: false 
 let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
 /** Starts a live worker for the scenario on a fresh HTTP port. */
-export function startWorker(s: Scenario, extra: string[] = []): LiveWorker {
-  return new LiveWorker([...stackFlags(s), ...extra], nextPort++);
+export function startWorker(
+  s: Scenario,
+  extra: string[] = [],
+  options: { captureStderr?: boolean } = {},
+): LiveWorker {
+  return new LiveWorker([...stackFlags(s), ...extra], nextPort++, "live", options);
 }
 
 /** Creates the scenario's table and topic (and any extra setup flags, e.g. a DLQ topic). */

@@ -5,7 +5,7 @@ import { redactUri } from "../../src/util/redact.ts";
 
 function config(argv: string[], env: Record<string, string> = {}) {
   const parsed = parseConfig(argv, env);
-  assert.ok(!parsed.help);
+  assert.ok("config" in parsed);
   return parsed.config;
 }
 
@@ -20,7 +20,7 @@ Deno.test("parseConfig() applies defaults from the contract", () => {
   assert.equal(c.ddb.endpoint, undefined);
   assert.equal(c.ddb.table, "order_totals");
   assert.equal(c.ddb.ledgerTable, "order_totals_ledger");
-  assert.equal(c.ddb.region, "us-east-1");
+  assert.equal(c.ddb.region, undefined, "no forced region: the AWS SDK chain decides");
   assert.equal(c.ddb.dedupTable, undefined);
 });
 
@@ -42,21 +42,50 @@ Deno.test("parseConfig() reads the environment and lets flags win", () => {
   assert.equal(c.kafka.consumerGroup, "flag");
 });
 
-Deno.test("parseConfig() rejects bad values with one line naming the flag", () => {
+Deno.test("parseConfig() rejects bad values with one line naming the flag and its variable", () => {
   const cases: [string[], Record<string, string>, RegExp][] = [
-    [[], {}, /--mode is required/],
-    [["--mode=run"], {}, /--mode must be one of/],
-    [["--mode=live", "--nope"], {}, /nope/],
+    [[], {}, /--mode \(ORDERSTATS_MODE\) is required/],
+    [["--mode=run"], {}, /--mode \(ORDERSTATS_MODE\) must be one of/],
+    [
+      ["--mode=live"],
+      { ORDERSTATS_MODE: "x", CDC_FORMAT: "xml" },
+      /\(CDC_FORMAT\).*\(set in CDC_FORMAT\)/,
+    ],
+    [["--mode=live", "--nope"], {}, /Unknown option '--nope'/],
+    [["--mode=live", "--kafka-broker=h:1"], {}, /did you mean --kafka-brokers\?/],
+    [["--mod=live"], {}, /Unknown option '--mod'; did you mean --mode\?/],
     [["--mode=live", "extra"], {}, /unexpected argument "extra"/],
-    [["--mode=live", "--ddb-table=ab"], {}, /--ddb-table must be 3-255/],
+    [["--mode=live", "--ddb-table=ab"], {}, /--ddb-table \(DDB_TABLE\) must be 3-255/],
     [
       ["--mode=live"],
       { BATCH_SIZE: "ten" },
-      /BATCH_SIZE \(environment\) must be a positive integer/,
+      /--batch-size \(BATCH_SIZE\) must be a positive integer: got "ten" \(set in BATCH_SIZE\)/,
     ],
-    [["--mode=live", "--ddb-endpoint=not a url"], {}, /--ddb-endpoint must be a URL/],
-    [["--mode=live", "--mongo-uri=http://x"], {}, /--mongo-uri must start with mongodb/],
-    [["--mode=live", "--kafka-brokers=,"], {}, /--kafka-brokers \(flag\) must not be empty/],
+    [
+      ["--mode=live", "--http-port=70000"],
+      {},
+      /--http-port \(HTTP_PORT\) must be an integer 1-65535/,
+    ],
+    [["--mode=live"], { HTTP_PORT: "0" }, /--http-port \(HTTP_PORT\) must be an integer 1-65535/],
+    [["--mode=live", "--ddb-endpoint=not a url"], {}, /--ddb-endpoint \(DDB_ENDPOINT\) must be/],
+    [["--mode=live", "--ddb-endpoint=localhost:8000"], {}, /--ddb-endpoint .* http:\/\/ or https/],
+    [["--mode=live"], { DDB_ENDPOINT: "ftp://h" }, /DDB_ENDPOINT\) must be an http/],
+    [["--mode=live"], { AWS_ENDPOINT_URL_DYNAMODB: "h:8000" }, /AWS_ENDPOINT_URL_DYNAMODB must/],
+    [["--mode=live"], { AWS_ENDPOINT_URL: "127.0.0.1:8000" }, /AWS_ENDPOINT_URL must/],
+    [["--mode=live", "--mongo-uri=http://x"], {}, /--mongo-uri \(MONGO_URI\) must start with/],
+    [
+      ["--mode=live", "--mongo-uri=mongodb://h:99999/"],
+      {},
+      /--mongo-uri \(MONGO_URI\) is not a valid/,
+    ],
+    [["--mode=live"], { MONGO_URI: "mongodb://h/?serverSelectionTimeoutMS=soon" }, /\(MONGO_URI\)/],
+    [
+      ["--mode=live", "--kafka-brokers=,"],
+      {},
+      /--kafka-brokers \(KAFKA_BROKERS\) must not be empty/,
+    ],
+    [["--mode=live", "--kafka-brokers=h:1,broker"], {}, /\(KAFKA_BROKERS\) must list host:port/],
+    [["--mode=live"], { KAFKA_BROKERS: "h:65536" }, /\(KAFKA_BROKERS\) must list host:port/],
   ];
   for (const [argv, env, message] of cases) {
     assert.throws(() => parseConfig(argv, env), (error: unknown) => {
@@ -66,6 +95,26 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag", () =
       return true;
     });
   }
+});
+
+Deno.test("-h is --help, and --version asks for the version", () => {
+  assert.deepEqual(parseConfig(["-h"], {}), { help: true });
+  assert.deepEqual(parseConfig(["--version", "--mode=nope"], {}), { version: true });
+});
+
+Deno.test("parseConfig() takes AWS_DEFAULT_REGION after AWS_REGION and --ddb-region", () => {
+  assert.equal(
+    config(["--mode=live"], { AWS_DEFAULT_REGION: "eu-west-3" }).ddb.region,
+    "eu-west-3",
+  );
+  const both = { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "eu-west-3" };
+  assert.equal(config(["--mode=live"], both).ddb.region, "eu-west-1");
+  assert.equal(config(["--mode=live", "--ddb-region=ap-south-1"], both).ddb.region, "ap-south-1");
+});
+
+Deno.test("parseConfig() leaves an ignored AWS_ENDPOINT_URL_DYNAMODB unchecked, as the SDK does", () => {
+  const env = { AWS_ENDPOINT_URL_DYNAMODB: "h:1", AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true" };
+  assert.equal(config(["--mode=live"], env).ddb.endpoint, undefined);
 });
 
 Deno.test("a bad --mongo-uri error never echoes the URI's password", () => {
@@ -95,6 +144,7 @@ Deno.test("parseConfig() derives the ledger table from --ddb-table and refuses t
   assert.throws(
     () => parseConfig(["--mode=live", `--ddb-table=${"t".repeat(250)}`], {}),
     (error: Error) =>
-      error instanceof ConfigError && /--ddb-ledger-table must be/.test(error.message),
+      error instanceof ConfigError &&
+      /--ddb-ledger-table \(DDB_LEDGER_TABLE\) must be/.test(error.message),
   );
 });

@@ -3,14 +3,32 @@
  *
  * @module
  */
-import { Histogram, renderMetrics, Series } from "../../util/metrics.ts";
+import { Histogram, type Metric, renderMetrics, Series } from "../../util/metrics.ts";
+import { ProcessMetrics } from "../../util/process_metrics.ts";
+import { retries } from "../../util/retry.ts";
+import { throttles } from "../../state/dynamodb/client.ts";
+import type { OrderChange } from "../../pipeline/change.ts";
+import type { SkipReason } from "../../sources/cdc/mod.ts";
 
-/** The live runtime's metrics. */
-export class LiveMetrics {
+/** Every outcome of a message, so each `orderstats_events_total` series exists from the start. */
+const OUTCOMES: Record<OrderChange["kind"] | SkipReason, true> = {
+  upsert: true,
+  patch: true,
+  delete: true,
+  tombstone: true,
+  heartbeat: true,
+  transaction_metadata: true,
+  update_without_document: true,
+  irrelevant_update: true,
+};
+
+/** The live runtime's metrics, with the process's; dispose to stop sampling. */
+export class LiveMetrics implements Disposable {
   readonly events = new Series(
     "orderstats_events_total",
     "CDC messages by outcome: applied kind (upsert, patch, delete) or skip reason",
     "counter",
+    Object.keys(OUTCOMES).map((outcome) => ({ outcome })),
   );
   readonly skippedBeforeHandoff = new Series(
     "orderstats_skipped_before_handoff_total",
@@ -43,11 +61,18 @@ export class LiveMetrics {
     "Transactions DynamoDB kept refusing through their retries (throttled, or in conflict " +
       "with another transaction), put back for a later round, by reason",
     "counter",
+    [{ reason: "ThrottlingError" }, { reason: "TransactionConflict" }],
+  );
+  readonly rebalances = new Series(
+    "orderstats_rebalances_total",
+    "Consumer-group rebalances this worker took part in",
+    "counter",
   );
   readonly lag = new Series(
     "orderstats_consumer_lag",
-    "Messages between the last processed offset and the partition's high watermark",
+    "Messages between the group's committed offset and the partition's high watermark",
     "gauge",
+    [],
   );
   readonly batchSeconds = new Histogram(
     "orderstats_batch_seconds",
@@ -67,9 +92,11 @@ export class LiveMetrics {
     };
   }
 
-  /** Prometheus text. */
-  render(): string {
-    return renderMetrics([
+  readonly #process = new ProcessMetrics();
+
+  /** Everything `/metrics` shows. */
+  all(): Metric[] {
+    return [
       this.events,
       this.skippedBeforeHandoff,
       this.stale,
@@ -77,8 +104,21 @@ export class LiveMetrics {
       this.deadLettered,
       this.conflicts,
       this.busy,
+      this.rebalances,
+      retries,
+      throttles,
       this.lag,
       this.batchSeconds,
-    ]);
+      ...this.#process.metrics(),
+    ];
+  }
+
+  /** Prometheus text. */
+  render(): string {
+    return renderMetrics(this.all());
+  }
+
+  [Symbol.dispose](): void {
+    this.#process[Symbol.dispose]();
   }
 }

@@ -27,7 +27,9 @@ import { serveHttp } from "../http.ts";
 import { ApiMetrics, type ApiOptions, totalsRoutes } from "../serve/api.ts";
 import { LiveMetrics } from "./metrics.ts";
 import { ConfigError } from "../../util/errors.ts";
-import { errorFields, log } from "../../util/log.ts";
+import { log } from "../../util/log.ts";
+import { retries } from "../../util/retry.ts";
+import { watchLag } from "./lag_watch.ts";
 
 /** How often live mode logs its counters. */
 const PROGRESS_MS = 30_000;
@@ -62,15 +64,15 @@ export interface LiveOptions {
 /** Runs until `signal` aborts (resolves) or the consumer fails for good (rejects). */
 export async function runLive(options: LiveOptions): Promise<void> {
   const group = requireGroup(options.pipeline);
-  const metrics = new LiveMetrics();
+  using metrics = new LiveMetrics();
   const health: Health = { handoff: false, joined: false, failed: false };
   // The server stops with the worker, whether it stops on the signal or on a failure.
   await using _http = healthServer(options, health, metrics);
   try {
     await work(options, group, health, metrics);
   } catch (error) {
+    // The caller logs the failure once, with its causes.
     health.failed = true;
-    if (!options.signal.aborted) log("error", "live worker failed", errorFields(error));
     throw error;
   }
 }
@@ -92,10 +94,17 @@ async function work(
   await using worker = kafkaWorker(options);
   // Before the handoff wait: unreachable brokers or wrong credentials fail the start.
   await worker.connect();
+  // Lag is read from the brokers from now on, also while waiting for the handoff.
+  await using _lag = watchLag(
+    kafkaClient(options.kafka),
+    options.groupId,
+    options.topic,
+    metrics.lag,
+  );
   const handoff = await takeHandoff(options);
   if (options.format === "raw") await checkRawStart(options, handoffOffsets(options, handoff));
   health.handoff = true;
-  const stopped = stopOnSignalOrCrash(worker.consumer, options.signal, health);
+  const stopped = stopOnSignalOrCrash(worker.consumer, options.signal, health, metrics);
   await using _progress = progressLog(metrics);
   await worker.consumer.subscribe({ topic: options.topic, fromBeginning: true });
   const context = batchContext(options, group, handoff, worker.deadLetters(), metrics);
@@ -197,14 +206,26 @@ async function takeHandoff({ pipeline, ...options }: LiveOptions): Promise<Hando
 }
 
 /** Resolves when `signal` aborts, rejects when the consumer crashes for good. */
-function stopOnSignalOrCrash(consumer: Consumer, signal: AbortSignal, health: Health) {
+function stopOnSignalOrCrash(
+  consumer: Consumer,
+  signal: AbortSignal,
+  health: Health,
+  metrics: LiveMetrics,
+) {
   const stopped = new Promise<void>((resolve, reject) => {
     signal.addEventListener("abort", () => resolve(), { once: true });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return;
+      if (payload.restart) {
+        retries.inc();
+        return;
+      }
       health.failed = true;
       reject(payload.error);
     });
+  });
+  consumer.on(consumer.events.REBALANCING, ({ payload }) => {
+    metrics.rebalances.inc();
+    log("info", "consumer group rebalancing", { groupId: payload.groupId });
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     health.joined = true;

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { Kafka, type KafkaConfig, type logCreator, logLevel, type SASLOptions } from "kafkajs";
-import { type Level, log } from "../../util/log.ts";
+import { type Level, log, logs } from "../../util/log.ts";
 import { registerCodecs } from "./codecs.ts";
 import { mskIamTokenProvider } from "./msk_iam.ts";
 
@@ -23,16 +23,24 @@ export interface KafkaConnection {
   sasl?: KafkaSasl;
 }
 
-const LEVELS: Record<number, Level> = {
-  [logLevel.ERROR]: "error",
-  [logLevel.WARN]: "warn",
-  [logLevel.INFO]: "info",
-  [logLevel.DEBUG]: "debug",
-};
+/**
+ * KafkaJS logs at ERROR what it retries or recovers from itself (a broker connection that
+ * drops, a crash it restarts after), and a rebalance (a worker joining or leaving) at WARN
+ * or ERROR. A failure that stops orderstats is logged once by orderstats at error, with its
+ * causes; so KafkaJS's own lines are at most warnings, and group membership news is info.
+ */
+export function kafkaLevel(level: logLevel, message: string, error?: unknown): Level {
+  const text = `${message} ${typeof error === "string" ? error : ""}`;
+  if (/rebalanc|re-joining the group|not aware of this member/i.test(text)) return "info";
+  if (level === logLevel.ERROR || level === logLevel.WARN) return "warn";
+  return level === logLevel.INFO ? "info" : "debug";
+}
 
 const toOurLog: logCreator = () => ({ namespace, level, log: entry }) => {
-  const { message, timestamp: _t, logger: _l, ...fields } = entry;
-  log(LEVELS[level] ?? "info", `kafka: ${message}`, { namespace, ...fields });
+  const { message, timestamp: _t, logger: _l, stack, ...fields } = entry;
+  const ours = kafkaLevel(level, message, fields.error);
+  // Stack traces only at debug.
+  log(ours, `kafka: ${message}`, { namespace, ...fields, ...(logs("debug") ? { stack } : {}) });
 };
 
 let muted = false;

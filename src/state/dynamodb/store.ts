@@ -42,7 +42,9 @@ export class MissingTableError extends OrderstatsError {
   constructor(table: string, options?: ErrorOptions) {
     super(
       "BAD_CONFIG",
-      `DynamoDB table "${table}" does not exist; run orderstats --mode=setup first`,
+      `DynamoDB table "${table}" does not exist here: run orderstats --mode=setup first, or ` +
+        "check --ddb-table (DDB_TABLE), --ddb-ledger-table (DDB_LEDGER_TABLE), " +
+        "--ddb-region (AWS_REGION) and --ddb-endpoint (DDB_ENDPOINT)",
       options,
     );
   }
