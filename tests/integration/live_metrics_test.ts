@@ -53,7 +53,9 @@ Deno.test({
     const workers: LiveWorker[] = [];
     try {
       // No handoff yet: the worker waits, and already reports.
-      const a = startWorker(s, ["--cdc-format=raw"], { captureStderr: true });
+      const a = startWorker(s, ["--cdc-format=raw", "--replay-before-handoff"], {
+        captureStderr: true,
+      });
       workers.push(a);
       const start = await firstMetrics(a);
       const zeros = [
@@ -101,7 +103,7 @@ Deno.test({
       );
 
       // A second worker in the group: the first rebalances.
-      workers.push(startWorker(s, ["--cdc-format=raw"]));
+      workers.push(startWorker(s, ["--cdc-format=raw", "--replay-before-handoff"]));
       assert.ok(
         await eventually(async () => (await a.metrics()).get("orderstats_rebalances_total")! >= 1),
         "no rebalance counted",
