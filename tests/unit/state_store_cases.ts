@@ -70,6 +70,8 @@ export function stateStoreCases(name: string, open: OpenStore): void {
       resumeToken: '{"_data":"82"}',
       clusterTime: (1741186978n << 32n) | 25n,
       operationTime: (1741186978n << 32n) | 26n,
+      topic: "cdc.orders",
+      topicOffsets: new Map([[0, 5n], [1, 7n]]),
       documents: 12,
       keys: 3,
       badRecords: 1,
