@@ -39,6 +39,7 @@ export interface Config {
     sessionTimeoutMs: number;
     serveApi: boolean;
     replayBeforeHandoff: boolean;
+    maxRecordBytes: number;
   };
   ddb: {
     endpoint?: string;
@@ -149,6 +150,19 @@ function validTables(get: Get): { table: string; ledgerTable: string } {
   return { table, ledgerTable };
 }
 
+/** The live worker's own options. */
+function liveConfig(get: Get): Config["live"] {
+  return {
+    waitForHandoff: get("wait-for-handoff"),
+    handoffTimeoutSeconds: get("handoff-timeout"),
+    httpPort: get("http-port"),
+    sessionTimeoutMs: get("kafka-session-timeout-ms"),
+    serveApi: get("serve-api"),
+    replayBeforeHandoff: get("replay-before-handoff"),
+    maxRecordBytes: get("max-record-bytes"),
+  };
+}
+
 /**
  * The options as the modes read them. The region falls back to AWS_DEFAULT_REGION, which
  * the JavaScript SDK alone ignores (other SDKs and the AWS CLI read it).
@@ -182,14 +196,7 @@ function toConfig(
       dlqTopic: get("dlq-topic"),
       dlqCompression: get("dlq-compression"),
     },
-    live: {
-      waitForHandoff: get("wait-for-handoff"),
-      handoffTimeoutSeconds: get("handoff-timeout"),
-      httpPort: get("http-port"),
-      sessionTimeoutMs: get("kafka-session-timeout-ms"),
-      serveApi: get("serve-api"),
-      replayBeforeHandoff: get("replay-before-handoff"),
-    },
+    live: liveConfig(get),
     ddb: {
       endpoint: get("ddb-endpoint"),
       table,

@@ -157,6 +157,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
     topic: config.kafka.topic,
     groupId: config.kafka.consumerGroup,
     format: config.kafka.format,
+    maxRecordBytes: config.live.maxRecordBytes,
     dlqTopic: config.kafka.dlqTopic,
     dlqCompression: config.kafka.dlqCompression,
     httpPort: config.live.httpPort,

@@ -255,6 +255,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       "in whatever codec its producer chose.)",
   },
   {
+    name: "max-record-bytes",
+    env: "MAX_RECORD_BYTES",
+    kind: "integer",
+    default: "1048576",
+    modes: ["live"],
+    help: "Largest CDC message (key plus value bytes) live parses; a longer one is " +
+      "dead-lettered unread as too_large. The default is Kafka's own default message size.",
+  },
+  {
     name: "wait-for-handoff",
     env: "WAIT_FOR_HANDOFF",
     kind: "boolean",

@@ -75,10 +75,18 @@ function decimalInteger(text: string): bigint | undefined {
 export function readInt64(value: unknown, field: string, where: string): bigint {
   const result = exactInteger(value);
   if (result === undefined) {
-    throw new BadRecordError(where, `${field} ${describe(value)} is not an exact integer`);
+    throw new BadRecordError(
+      where,
+      "bad_value_field",
+      `${field} ${describe(value)} is not an exact integer`,
+    );
   }
   if (!isInt64(result)) {
-    throw new BadRecordError(where, `${field} ${result} is outside the int64 range`);
+    throw new BadRecordError(
+      where,
+      "bad_value_field",
+      `${field} ${result} is outside the int64 range`,
+    );
   }
   return result;
 }
@@ -97,6 +105,7 @@ export function readKeyText(value: unknown, field: string, where: string): strin
   if (integer !== undefined) return `n:${integer}`;
   throw new BadRecordError(
     where,
+    "bad_key_field",
     `${field} ${describe(value)} is not a non-empty string or integer`,
   );
 }
@@ -138,5 +147,9 @@ export function orderKey(id: unknown, where: string): string {
   }
   const integer = exactInteger(id);
   if (integer !== undefined) return `n:${integer}`;
-  throw new BadRecordError(where, `_id ${describe(id)} is not an ObjectId, string or integer`);
+  throw new BadRecordError(
+    where,
+    "bad_id",
+    `_id ${describe(id)} is not an ObjectId, string or integer`,
+  );
 }

@@ -7,7 +7,7 @@
  */
 import type { OrderPatch } from "./change.ts";
 import type { Field, RecordFields } from "./fields.ts";
-import { BadRecordError } from "../util/errors.ts";
+import { BadRecordError, type BadRecordKind } from "../util/errors.ts";
 
 /**
  * What an order's fields make of it: the key it counts for and its value, each absent
@@ -60,37 +60,54 @@ export function contributionCodec(fields: RecordFields<bigint>): ContributionCod
   };
 }
 
-/** Reads both fields, keeping each valid one and collecting why the others are not. */
+/**
+ * Reads both fields, keeping each valid one and collecting why the others are not. The
+ * reasons are counted by the field that failed (`bad_key_field`, `bad_value_field`, or
+ * `bad_fields` for both), whichever reader the app gave each field.
+ */
 function reading(key: () => string, value: () => bigint, where: string): ContributionReading {
+  const failed: BadRecordKind[] = [];
   const reasons: string[] = [];
-  const attempt = <T>(field: () => T): T | undefined => {
+  const attempt = <T>(field: () => T, kind: BadRecordKind): T | undefined => {
     try {
       return field();
     } catch (error) {
       if (!(error instanceof BadRecordError)) throw error;
+      failed.push(kind);
       reasons.push(error.reason);
       return undefined;
     }
   };
   const result: ContributionReading = {};
-  const k = attempt(key);
-  const v = attempt(value);
+  const k = attempt(key, "bad_key_field");
+  const v = attempt(value, "bad_value_field");
   if (k !== undefined) result.key = k;
   if (v !== undefined) result.value = v;
-  if (reasons.length > 0) result.invalid = new BadRecordError(where, reasons.join("; "));
+  if (failed.length > 0) {
+    const kind = failed.length === 1 ? failed[0] : "bad_fields";
+    result.invalid = new BadRecordError(where, kind, reasons.join("; "));
+  }
   return result;
 }
 
-/** One field after a partial update: removed, set, or the previous (valid) value. */
+/**
+ * One field after a partial update: removed, set, or the previous (valid) value. Its errors
+ * are counted by {@link reading} under the field that failed.
+ */
 function patched<T>(field: Field<T>, previous: T | undefined, patch: OrderPatch, where: string): T {
   if (patch.removed.includes(field.name)) {
-    throw new BadRecordError(where, `update removes ${field.name}; an order needs one`);
+    throw new BadRecordError(
+      where,
+      "bad_fields",
+      `update removes ${field.name}; an order needs one`,
+    );
   }
   const value = patch.set[field.name];
   if (value !== undefined) return field.read(value, where);
   if (previous === undefined) {
     throw new BadRecordError(
       where,
+      "bad_fields",
       `${field.name} is still missing or invalid since an earlier change`,
     );
   }

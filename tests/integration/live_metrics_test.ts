@@ -11,18 +11,9 @@ import {
   scenario,
   stackFlags,
 } from "../../devstack/lib/scenario.ts";
-import { LIVE_TEST_OPTIONS, prepare, startWorker } from "../support/live.ts";
+import { LIVE_TEST_OPTIONS, prepare, startWorker, sumSeries } from "../support/live.ts";
 import { produce } from "../../devstack/lib/kafka.ts";
 import { VERSION } from "../../src/util/build.ts";
-
-/** Sum of a metric over its label sets, e.g. `orderstats_consumer_lag`. */
-function sum(metrics: Map<string, number>, name: string): number {
-  let total = 0;
-  for (const [series, value] of metrics) {
-    if (series === name || series.startsWith(`${name}{`)) total += value;
-  }
-  return total;
-}
 
 /** The worker's metrics once its HTTP server answers. */
 async function firstMetrics(worker: LiveWorker): Promise<Map<string, number>> {
@@ -65,7 +56,8 @@ Deno.test({
         "orderstats_skipped_before_handoff_total",
         "orderstats_stale_changes_total",
         "orderstats_already_applied_total",
-        "orderstats_dead_lettered_total",
+        'orderstats_dead_lettered_total{reason="not_json"}',
+        'orderstats_dead_lettered_total{reason="key_mismatch"}',
         "orderstats_ledger_conflicts_total",
         "orderstats_rebalances_total",
         "orderstats_retries_total",
@@ -85,7 +77,7 @@ Deno.test({
       // Lag is read from the brokers while the worker still waits for the handoff.
       assert.ok(
         await eventually(
-          async () => sum(await a.metrics(), "orderstats_consumer_lag") === 6,
+          async () => sumSeries(await a.metrics(), "orderstats_consumer_lag") === 6,
           30_000,
         ),
         "lag of the 6 waiting messages never showed",
@@ -97,7 +89,8 @@ Deno.test({
         await eventually(async () => {
           const m = await a.metrics();
           return m.get('orderstats_events_total{outcome="upsert"}') === 6 &&
-            sum(m, "orderstats_consumer_lag") === 0 && m.get("orderstats_batch_seconds_count")! > 0;
+            sumSeries(m, "orderstats_consumer_lag") === 0 &&
+            m.get("orderstats_batch_seconds_count")! > 0;
         }, 60_000),
         `events applied and lag back to 0: ${[...(await a.metrics())].join(" ")}`,
       );

@@ -68,6 +68,15 @@ export function rawOrder(
   };
 }
 
+/** Sum of a metric over its label sets, e.g. `orderstats_consumer_lag`. */
+export function sumSeries(metrics: Map<string, number>, name: string): number {
+  let total = 0;
+  for (const [series, value] of metrics) {
+    if (series === name || series.startsWith(`${name}{`)) total += value;
+  }
+  return total;
+}
+
 /** Waits until DynamoDB holds exactly `expected` (zero totals aside), else fails with the diff. */
 export async function assertTotals(
   s: Scenario,

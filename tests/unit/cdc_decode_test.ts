@@ -115,3 +115,28 @@ Deno.test("decodeCdcMessage() names topic[partition]@offset and the reason for b
     });
   }
 });
+
+Deno.test("decodeCdcMessage() refuses a Debezium key that names another order than the value", () => {
+  const source = { version: "2.7.0.Final", ts_ms: 1741186978000, ord: 1 };
+  const after = '{"_id": 8, "customer_id": "a", "amount": 5}';
+  const cases: [string, string][] = [
+    ['{"id": "9"}', JSON.stringify({ op: "c", after, source })],
+    ['{"id": "\\"8\\""}', JSON.stringify({ op: "u", after, source })],
+    ['{"id": "9"}', '{"_id": 8, "customer_id": "a", "amount": 5, "__op": "c"}'],
+    ['{"id": "9"}', '{"_id": 8, "customer_id": "a", "amount": 5}'],
+  ];
+  for (const [offset, [key, value]] of cases.entries()) {
+    assert.throws(() => decodeCdcMessage(cdcMessage(key, value, offset), { fields }), (error) => {
+      assert.ok(error instanceof BadRecordError, `${key} ${value}: ${error}`);
+      assert.match(error.reason, /key names order .* but the value's _id is/);
+      return true;
+    });
+  }
+  // The flattening SMT writes an ObjectId _id as its hex string: that agrees with its key.
+  const hex = "67c867a2e4b0a1c2d3e4f501";
+  const flat = decodeCdcMessage(
+    cdcMessage(`{"id": "{\\"$oid\\": \\"${hex}\\"}"}`, `{"_id": "${hex}", "amount": 1}`),
+    { fields },
+  );
+  assert.equal(flat.kind === "upsert" && flat.orderKey, `o:${hex}`);
+});

@@ -104,6 +104,7 @@ function read(
       if (state?.present !== true) {
         throw new BadRecordError(
           where,
+          "unknown_state",
           "partial update of an order with no known current state (no full document " +
             "seen); use Debezium capture.mode change_streams_update_full",
         );

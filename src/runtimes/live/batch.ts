@@ -44,6 +44,8 @@ export interface BatchContext {
   /** The fields the pipeline reads, for the decoders. */
   fields: FieldNames;
   format: CdcFormat;
+  /** See `DecodeCdcOptions.maxRecordBytes`. */
+  maxRecordBytes?: number;
   /** Handoff cluster time T0; changes certainly before it are covered by the scan. */
   handoffTime?: ClusterTime;
   /** Per partition, the topic's end offset at the handoff: messages below it are covered. */
@@ -92,7 +94,7 @@ export async function applyBatch(
     pending = await applyRound(ctx, batch, pending);
   }
   await ctx.deadLetters.send(batch.letters);
-  ctx.metrics.deadLettered.inc({}, batch.letters.length);
+  for (const { kind } of batch.letters) ctx.metrics.deadLettered.inc({ reason: kind });
 }
 
 /** Reads, recomputes and commits `records`; returns those to try again. */
@@ -153,7 +155,11 @@ function decode(
     return undefined;
   }
   try {
-    const decoded = decodeCdcMessage(message, { format: ctx.format, fields: ctx.fields });
+    const decoded = decodeCdcMessage(message, {
+      format: ctx.format,
+      fields: ctx.fields,
+      maxRecordBytes: ctx.maxRecordBytes,
+    });
     if (decoded.kind === "skip") {
       ctx.metrics.events.inc({ outcome: decoded.reason });
       return undefined;
@@ -176,8 +182,12 @@ function decode(
 }
 
 function deadLetter(batch: BatchState, message: CdcMessage, error: BadRecordError): void {
-  log("warn", "dead-lettering message", { where: error.where, reason: error.reason });
-  batch.letters.push({ message, reason: error.reason });
+  log("warn", "dead-lettering message", {
+    where: error.where,
+    kind: error.kind,
+    reason: error.reason,
+  });
+  batch.letters.push({ message, kind: error.kind, reason: error.reason });
 }
 
 /**

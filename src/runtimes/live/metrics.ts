@@ -9,6 +9,7 @@ import { retries } from "../../util/retry.ts";
 import { throttles } from "../../state/dynamodb/client.ts";
 import type { OrderChange } from "../../pipeline/change.ts";
 import type { SkipReason } from "../../sources/cdc/mod.ts";
+import { BAD_RECORD_KINDS } from "../../util/errors.ts";
 
 /** Every outcome of a message, so each `orderstats_events_total` series exists from the start. */
 const OUTCOMES: Record<OrderChange["kind"] | SkipReason, true> = {
@@ -48,8 +49,9 @@ export class LiveMetrics implements Disposable {
   );
   readonly deadLettered = new Series(
     "orderstats_dead_lettered_total",
-    "Messages that could not be decoded or applied",
+    "Messages that could not be decoded or applied, by reason (a bad-record kind)",
     "counter",
+    BAD_RECORD_KINDS.map((reason) => ({ reason })),
   );
   readonly conflicts = new Series(
     "orderstats_ledger_conflicts_total",

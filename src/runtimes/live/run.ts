@@ -41,6 +41,8 @@ export interface LiveOptions {
   topic: string;
   groupId: string;
   format: CdcFormat;
+  /** Longer messages (key plus value bytes) are dead-lettered unread. @default 1048576 */
+  maxRecordBytes?: number;
   dlqTopic?: string;
   /** Compression of dead-letter batches. @default "none" */
   dlqCompression?: Compression;
@@ -259,6 +261,7 @@ function batchContext(
     codec: contributionCodec(pipeline.fields),
     fields: fieldNames(pipeline.fields),
     format: options.format,
+    maxRecordBytes: options.maxRecordBytes,
     handoffTime: handoff.clusterTime,
     handoffOffsets: handoffOffsets(options, handoff),
     deadLetters,

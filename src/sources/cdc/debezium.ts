@@ -12,7 +12,7 @@ import { BadRecordError } from "../../util/errors.ts";
 import type { OrderPatch, Position } from "../../pipeline/change.ts";
 import type { FieldNames } from "../../pipeline/fields.ts";
 import { isPlainObject, parseExtendedJson } from "./extended_json.ts";
-import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
+import { debeziumKeyId, orderAgreeingWithKey, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";
 import type { CdcDecoded } from "./types.ts";
 
@@ -53,10 +53,10 @@ export function decodeDebezium(
   switch (envelope.op) {
     case "c":
     case "r":
-      return upsert(envelope, position, where);
+      return upsert(envelope, key, position, where);
     case "u":
       if (envelope.after !== undefined && envelope.after !== null) {
-        return upsert(envelope, position, where);
+        return upsert(envelope, key, position, where);
       }
       if (isPlainObject(envelope.updateDescription)) {
         const tracked = [fields.key, fields.value];
@@ -66,14 +66,18 @@ export function decodeDebezium(
     case "d":
       return { kind: "delete", orderKey: keyOf(envelope, key, where), position };
     default:
-      throw new BadRecordError(where, `unknown Debezium op ${JSON.stringify(envelope.op)}`);
+      throw new BadRecordError(
+        where,
+        "unknown_op",
+        `unknown Debezium op ${JSON.stringify(envelope.op)}`,
+      );
   }
 }
 
 function envelopePosition(envelope: DebeziumEnvelope, where: string): Position {
   if (envelope.source === undefined || envelope.source === null) return {};
   if (!isPlainObject(envelope.source)) {
-    throw new BadRecordError(where, "Debezium source is not an object");
+    throw new BadRecordError(where, "bad_envelope", "Debezium source is not an object");
   }
   return sourcePosition(envelope.source, where);
 }
@@ -86,19 +90,35 @@ function documentField(
   const text = envelope[field];
   if (text === undefined || text === null) return undefined;
   if (typeof text !== "string") {
-    throw new BadRecordError(where, `Debezium ${field} is not an extended JSON string`);
+    throw new BadRecordError(
+      where,
+      "bad_envelope",
+      `Debezium ${field} is not an extended JSON string`,
+    );
   }
   const doc = parseExtendedJson(text, field, where);
-  if (!isPlainObject(doc)) throw new BadRecordError(where, `Debezium ${field} is not a document`);
+  if (!isPlainObject(doc)) {
+    throw new BadRecordError(where, "bad_envelope", `Debezium ${field} is not a document`);
+  }
   return doc;
 }
 
-function upsert(envelope: DebeziumEnvelope, position: Position, where: string): CdcDecoded {
+function upsert(
+  envelope: DebeziumEnvelope,
+  key: Uint8Array | null,
+  position: Position,
+  where: string,
+): CdcDecoded {
   const document = documentField(envelope, "after", where);
   if (document === undefined) {
-    throw new BadRecordError(where, `Debezium op ${envelope.op} has no after document`);
+    throw new BadRecordError(
+      where,
+      "bad_envelope",
+      `Debezium op ${envelope.op} has no after document`,
+    );
   }
-  return { kind: "upsert", orderKey: orderKey(document._id, where), document, position };
+  const order = orderAgreeingWithKey(key, orderKey(document._id, where), where);
+  return { kind: "upsert", orderKey: order, document, position };
 }
 
 function keyOf(envelope: DebeziumEnvelope, key: Uint8Array | null, where: string): string {
@@ -121,11 +141,19 @@ function patch(
   const updatedText = description.updatedFields;
   if (updatedText !== undefined && updatedText !== null) {
     if (typeof updatedText !== "string") {
-      throw new BadRecordError(where, "updateDescription.updatedFields is not a JSON string");
+      throw new BadRecordError(
+        where,
+        "bad_envelope",
+        "updateDescription.updatedFields is not a JSON string",
+      );
     }
     const updated = parseExtendedJson(updatedText, "updatedFields", where);
     if (!isPlainObject(updated)) {
-      throw new BadRecordError(where, "updateDescription.updatedFields is not a document");
+      throw new BadRecordError(
+        where,
+        "bad_envelope",
+        "updateDescription.updatedFields is not a document",
+      );
     }
     for (const path of Object.keys(updated)) {
       const field = trackedField(path, tracked, where);
@@ -137,7 +165,11 @@ function patch(
   }
   const removed = description.removedFields ?? [];
   if (!Array.isArray(removed) || !removed.every((p) => typeof p === "string")) {
-    throw new BadRecordError(where, "updateDescription.removedFields is not a list of strings");
+    throw new BadRecordError(
+      where,
+      "bad_envelope",
+      "updateDescription.removedFields is not a list of strings",
+    );
   }
   for (const path of removed as string[]) {
     const field = trackedField(path, tracked, where);
@@ -161,6 +193,7 @@ function trackedField(
     if (path.startsWith(`${field}.`)) {
       throw new BadRecordError(
         where,
+        "bad_envelope",
         `update changes ${path}, inside ${field}, which must be a scalar`,
       );
     }

@@ -28,7 +28,16 @@ export interface DecodeCdcOptions {
   format?: CdcFormat;
   /** The key and value fields the pipeline reads: updates touching neither are skipped. */
   fields: FieldNames;
+  /**
+   * Longer messages (key plus value bytes) are refused unread (`too_large`): parsing a huge
+   * value would stall the batch and hold its text and its parse in memory at once.
+   * @default {1048576} (Kafka's default `message.max.bytes`, 1 MiB)
+   */
+  maxRecordBytes?: number;
 }
+
+/** Kafka's default largest message (`message.max.bytes`, 1 MiB). */
+export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
 
 /**
  * Decodes one CDC message into an {@link CdcDecoded}: an `upsert`/`patch`/`delete` order change,
@@ -63,7 +72,7 @@ export interface DecodeCdcOptions {
  * ```
  */
 export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions): CdcDecoded {
-  const { format = "auto", fields } = options;
+  const { format = "auto", fields, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES } = options;
   if (!isCdcFormat(format)) {
     throw new RangeError(
       `Cannot decode CDC messages as format must be auto, debezium, flattened or raw: current value is ${
@@ -72,6 +81,14 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions)
     );
   }
   const where = messageWhere(message);
+  const bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  if (bytes > maxRecordBytes) {
+    throw new BadRecordError(
+      where,
+      "too_large",
+      `message is ${bytes} bytes (key plus value), over --max-record-bytes=${maxRecordBytes}`,
+    );
+  }
   if (message.value === null || message.value.length === 0) {
     if (format === "flattened") return decodeFlattened(null, message.key, fields, where);
     return { kind: "skip", reason: "tombstone" };
@@ -80,7 +97,7 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions)
     parseJson(utf8Text(message.value, "value", where), "value", where),
   );
   if (!isPlainObject(payload)) {
-    throw new BadRecordError(where, "value is not a JSON object");
+    throw new BadRecordError(where, "not_a_change", "value is not a JSON object");
   }
   const control = controlMessage(payload);
   if (control) return control;
@@ -88,7 +105,11 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions)
   switch (format) {
     case "debezium":
       if (!isDebeziumEnvelope(payload)) {
-        throw new BadRecordError(where, "value is not a Debezium envelope (no op/source/after)");
+        throw new BadRecordError(
+          where,
+          "not_a_change",
+          "value is not a Debezium envelope (no op/source/after)",
+        );
       }
       return decodeDebezium(payload, message.key, fields, where);
     case "flattened":
@@ -103,6 +124,7 @@ export function decodeCdcMessage(message: CdcMessage, options: DecodeCdcOptions)
   if (isRawDocument(payload)) return decodeRaw(payload, where);
   throw new BadRecordError(
     where,
+    "not_a_change",
     "value is neither a Debezium envelope (op, source, after…) nor an order document (_id…)",
   );
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import { EJSON } from "bson";
-import { BadRecordError } from "../../util/errors.ts";
+import { BadRecordError, type BadRecordKind } from "../../util/errors.ts";
 import { INTEGER_TEXT, isInt64 } from "../../pipeline/bson_values.ts";
 
 /** JSON.parse's reviver context (ES2025 "JSON.parse source text access"). */
@@ -54,13 +54,14 @@ export function utf8Text(bytes: Uint8Array, what: string, where: string): string
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (cause) {
-    throw new BadRecordError(where, `${what} is not UTF-8 text`, { cause });
+    throw new BadRecordError(where, "not_utf8", `${what} is not UTF-8 text`, { cause });
   }
 }
 
 /**
  * Parses JSON without losing integer precision (see the module doc). Throws
- * {@link BadRecordError} naming `what` when `text` is not JSON.
+ * {@link BadRecordError} naming `what` when `text` is not JSON (counted as `kind`), or holds
+ * a `$numberLong` that is no int64 (`bad_extended_json`).
  *
  * @example
  * ```ts
@@ -71,12 +72,19 @@ export function utf8Text(bytes: Uint8Array, what: string, where: string): string
  * });
  * ```
  */
-export function parseJson(text: string, what: string, where: string): unknown {
+export function parseJson(
+  text: string,
+  what: string,
+  where: string,
+  kind: BadRecordKind = "not_json",
+): unknown {
   try {
     return JSON.parse(text, losslessReviver);
   } catch (cause) {
-    const reason = cause instanceof RangeError ? cause.message : "is not valid JSON";
-    throw new BadRecordError(where, `${what} ${reason}: ${preview(text)}`, { cause });
+    const [why, reason] = cause instanceof RangeError
+      ? ["bad_extended_json" as const, cause.message]
+      : [kind, "is not valid JSON"];
+    throw new BadRecordError(where, why, `${what} ${reason}: ${preview(text)}`, { cause });
   }
 }
 
@@ -90,12 +98,18 @@ export function fromExtendedJson(value: unknown, what: string, where: string): u
     return EJSON.deserialize(value as Record<string, unknown>, { relaxed: false });
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    throw new BadRecordError(where, `${what} is not valid extended JSON: ${message}`, { cause });
+    throw new BadRecordError(
+      where,
+      "bad_extended_json",
+      `${what} is not valid extended JSON: ${message}`,
+      { cause },
+    );
   }
 }
 
 /**
  * {@link parseJson} then {@link fromExtendedJson}: extended JSON text to BSON values, exactly.
+ * Text that is not JSON counts as `bad_extended_json` here: it is a string inside a message.
  *
  * @example
  * ```ts
@@ -106,7 +120,7 @@ export function fromExtendedJson(value: unknown, what: string, where: string): u
  * ```
  */
 export function parseExtendedJson(text: string, what: string, where: string): unknown {
-  return fromExtendedJson(parseJson(text, what, where), what, where);
+  return fromExtendedJson(parseJson(text, what, where, "bad_extended_json"), what, where);
 }
 
 /**

@@ -15,7 +15,7 @@ import { BadRecordError } from "../../util/errors.ts";
 import type { Position } from "../../pipeline/change.ts";
 import type { FieldNames } from "../../pipeline/fields.ts";
 import { fromExtendedJson, isPlainObject } from "./extended_json.ts";
-import { debeziumKeyId, orderKeyFromDebeziumKey } from "./key.ts";
+import { debeziumKeyId, orderAgreeingWithKey, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";
 import type { CdcDecoded } from "./types.ts";
 
@@ -54,7 +54,7 @@ export function decodeFlattened(
   const position = flattenedPosition(value, where);
   const op = value.__op;
   if (op !== undefined && (typeof op !== "string" || !OPS.has(op))) {
-    throw new BadRecordError(where, `unknown __op ${JSON.stringify(op)}`);
+    throw new BadRecordError(where, "unknown_op", `unknown __op ${JSON.stringify(op)}`);
   }
   if (isDeleted(value.__deleted, where) || op === "d") {
     return { kind: "delete", orderKey: keyOf(value, key, where), position };
@@ -74,7 +74,11 @@ export function decodeFlattened(
 function isDeleted(flag: unknown, where: string): boolean {
   if (flag === undefined || flag === false || flag === "false") return false;
   if (flag === true || flag === "true") return true;
-  throw new BadRecordError(where, `__deleted ${JSON.stringify(flag)} is not "true" or "false"`);
+  throw new BadRecordError(
+    where,
+    "unknown_op",
+    `__deleted ${JSON.stringify(flag)} is not "true" or "false"`,
+  );
 }
 
 function flattenedPosition(value: Record<string, unknown>, where: string): Position {
@@ -86,12 +90,27 @@ function flattenedPosition(value: Record<string, unknown>, where: string): Posit
 }
 
 /**
- * The key's order when the key is a Debezium key, else the (still JSON) value's `_id`. The
- * SMT writes an ObjectId `_id` as its 24 hex digits, so such a string is read back as the
- * ObjectId, which is how bootstrap keys it (a string `_id` of 24 hex digits needs the key).
+ * The order of a flattened record: its Debezium key's, checked against the value's `_id`
+ * (a key alone when the value has none). The SMT writes an ObjectId `_id` as its 24 hex
+ * digits, so such a string is read back as the ObjectId, which is how bootstrap keys it, and a
+ * string `_id` agrees with a key of the same text whatever its type.
  */
 function keyOf(value: Record<string, unknown>, key: Uint8Array | null, where: string): string {
-  if (debeziumKeyId(key, where) !== undefined) return orderKeyFromDebeziumKey(key, where);
-  const id = isPlainObject(value._id) ? fromExtendedJson(value._id, "_id", where) : value._id;
-  return orderKey(typeof id === "string" && OBJECT_ID_HEX.test(id) ? new ObjectId(id) : id, where);
+  const written = value._id;
+  if (written === undefined && debeziumKeyId(key, where) !== undefined) {
+    return orderKeyFromDebeziumKey(key, where);
+  }
+  const id = isPlainObject(written) ? fromExtendedJson(written, "_id", where) : written;
+  const valueOrder = orderKey(
+    typeof id === "string" && OBJECT_ID_HEX.test(id) ? new ObjectId(id) : id,
+    where,
+  );
+  return orderAgreeingWithKey(
+    key,
+    valueOrder,
+    where,
+    (keyOrder) =>
+      keyOrder === valueOrder ||
+      (typeof written === "string" && keyOrder.slice(2).toLowerCase() === written.toLowerCase()),
+  );
 }

@@ -44,11 +44,43 @@ export function debeziumKeyId(key: Uint8Array | null, where: string): string | u
  */
 export function orderKeyFromDebeziumKey(key: Uint8Array | null, where: string): string {
   if (key === null || key.length === 0) {
-    throw new BadRecordError(where, "message has no key, so the order it deletes is unknown");
+    throw new BadRecordError(
+      where,
+      "bad_message_key",
+      "message has no key, so the order it deletes is unknown",
+    );
   }
   const parsed = unwrapConnectJson(parseJson(utf8Text(key, "key", where), "key", where));
   if (!isPlainObject(parsed) || typeof parsed.id !== "string") {
-    throw new BadRecordError(where, 'key is not a Debezium MongoDB key {"id": "<extended JSON>"}');
+    throw new BadRecordError(
+      where,
+      "bad_message_key",
+      'key is not a Debezium MongoDB key {"id": "<extended JSON>"}',
+    );
   }
   return orderKey(parseExtendedJson(parsed.id, "key id", where), where);
+}
+
+/**
+ * The order a message is about: `valueOrder` (the canonical key of the value's `_id`), checked
+ * against the Debezium key when there is one. A key naming another order is refused, neither
+ * trusted nor ignored: one of the two is wrong, and applying either could change the wrong
+ * order. `sameOrder` decides agreement (exact by default; a flattened `_id` is weaker typed).
+ */
+export function orderAgreeingWithKey(
+  key: Uint8Array | null,
+  valueOrder: string,
+  where: string,
+  sameOrder = (keyOrder: string) => keyOrder === valueOrder,
+): string {
+  if (debeziumKeyId(key, where) === undefined) return valueOrder;
+  const keyOrder = orderKeyFromDebeziumKey(key, where);
+  if (!sameOrder(keyOrder)) {
+    throw new BadRecordError(
+      where,
+      "key_mismatch",
+      `key names order ${keyOrder} but the value's _id is ${valueOrder}`,
+    );
+  }
+  return keyOrder;
 }

@@ -49,7 +49,11 @@ export function sourcePosition(source: SourcePositionFields, where: string): Pos
   if (source.ts_ms === undefined || source.ts_ms === null) return {};
   const tsMs = source.ts_ms;
   if (typeof tsMs !== "number" || !Number.isSafeInteger(tsMs) || tsMs < 0) {
-    throw new BadRecordError(where, `source ts_ms ${JSON.stringify(tsMs)} is not a timestamp`);
+    throw new BadRecordError(
+      where,
+      "bad_envelope",
+      `source ts_ms ${JSON.stringify(tsMs)} is not a timestamp`,
+    );
   }
   const version = typeof source.version === "string" ? source.version : undefined;
   if (tsMsIsWallTime(version) || source.ord === undefined || source.ord === null) {
@@ -59,6 +63,7 @@ export function sourcePosition(source: SourcePositionFields, where: string): Pos
   if (typeof ord !== "number" || !Number.isInteger(ord) || ord < 0 || ord > 0xffff_ffff) {
     throw new BadRecordError(
       where,
+      "bad_envelope",
       `source ord ${JSON.stringify(ord)} is not a Timestamp increment`,
     );
   }

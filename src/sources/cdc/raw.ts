@@ -20,7 +20,9 @@ export function isRawDocument(value: Record<string, unknown>): boolean {
  * Reading its key and value is left to the pipeline's fields, like for every upsert.
  */
 export function decodeRaw(value: Record<string, unknown>, where: string): CdcDecoded {
-  if (!isRawDocument(value)) throw new BadRecordError(where, "order document has no _id");
+  if (!isRawDocument(value)) {
+    throw new BadRecordError(where, "not_a_change", "order document has no _id");
+  }
   const document = fromExtendedJson(value, "value", where) as Record<string, unknown>;
   return { kind: "upsert", orderKey: orderKey(document._id, where), document, position: {} };
 }

@@ -9,10 +9,14 @@ import type { Producer } from "kafkajs";
 import { type Compression, COMPRESSIONS } from "./codecs.ts";
 import type { CdcMessage } from "../cdc/mod.ts";
 import { log } from "../../util/log.ts";
+import type { BadRecordKind } from "../../util/errors.ts";
 
 /** A message that could not be applied, and why. */
 export interface DeadLetter {
   message: CdcMessage;
+  /** Why, as a stable word (the `reason` label of `orderstats_dead_lettered_total`). */
+  kind: BadRecordKind;
+  /** Why, in full. */
   reason: string;
 }
 
@@ -39,7 +43,7 @@ export class KafkaDeadLetters implements DeadLetterSink {
       topic: this.topic,
       acks: -1,
       compression: COMPRESSIONS[this.compression],
-      messages: letters.map(({ message, reason }) => ({
+      messages: letters.map(({ message, kind, reason }) => ({
         key: message.key && Buffer.from(message.key),
         value: message.value && Buffer.from(message.value),
         headers: {
@@ -47,6 +51,7 @@ export class KafkaDeadLetters implements DeadLetterSink {
           "orderstats.source.partition": String(message.partition),
           "orderstats.source.offset": String(message.offset),
           "orderstats.reason": reason,
+          "orderstats.reason.kind": kind,
         },
       })),
     });
@@ -58,11 +63,12 @@ export class LoggedDeadLetters implements DeadLetterSink {
   readonly #decoder = new TextDecoder();
 
   send(letters: readonly DeadLetter[]): Promise<void> {
-    for (const { message, reason } of letters) {
+    for (const { message, kind, reason } of letters) {
       log("error", "dead letter", {
         topic: message.topic,
         partition: message.partition,
         offset: String(message.offset),
+        kind,
         reason,
         key: message.key && this.#decoder.decode(message.key),
         value: message.value && this.#decoder.decode(message.value),
