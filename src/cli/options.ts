@@ -335,8 +335,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     default: "bad-records.jsonl",
     modes: ["bootstrap", "audit"],
-    help: "Where bootstrap writes documents it cannot decode (JSON lines with _id and reason); " +
-      "audit reads it to say which rejected orders bootstrap recorded.",
+    help: "Where bootstrap writes documents it cannot decode (JSON lines: where, kind, reason, " +
+      "document); audit reads it to say which rejected orders bootstrap recorded.",
   },
   {
     name: "create-topic",

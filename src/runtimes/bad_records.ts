@@ -5,13 +5,14 @@
  * @module
  */
 import { EJSON } from "bson";
-import type { BadRecordError } from "../util/errors.ts";
+import type { BadRecordError, BadRecordKind } from "../util/errors.ts";
 import { log } from "../util/log.ts";
 
-/** Appends bad records to a file, opened on the first one. */
+/** Appends bad records to a file, opened on the first one, and counts them by kind. */
 export class BadRecordFile {
   #file: Deno.FsFile | undefined;
   #count = 0;
+  readonly #byKind: Partial<Record<BadRecordKind, number>> = {};
   readonly #encoder = new TextEncoder();
 
   constructor(readonly path: string) {}
@@ -21,14 +22,22 @@ export class BadRecordFile {
     return this.#count;
   }
 
+  /** Bad records written so far, by kind (kinds with none left out). */
+  get byKind(): Partial<Record<BadRecordKind, number>> {
+    return { ...this.#byKind };
+  }
+
   /** Records one bad record (the document as canonical extended JSON). */
   async write(error: BadRecordError, document: unknown): Promise<void> {
     this.#file ??= await Deno.open(this.path, { create: true, write: true, truncate: true });
     this.#count++;
-    log("warn", "bad record", { where: error.where, reason: error.reason, file: this.path });
+    this.#byKind[error.kind] = (this.#byKind[error.kind] ?? 0) + 1;
+    const { where, kind, reason } = error;
+    log("warn", "bad record", { where, kind, reason, file: this.path });
     const line = JSON.stringify({
-      where: error.where,
-      reason: error.reason,
+      where,
+      kind,
+      reason,
       document: EJSON.serialize(document, { relaxed: false }),
     });
     await this.#file.write(this.#encoder.encode(line + "\n"));

@@ -27,7 +27,7 @@ import { timestampParts } from "../pipeline/change.ts";
 import { bootstrapVersion } from "../state/version.ts";
 import { BadRecordFile } from "./bad_records.ts";
 import { BootstrapClaim, StateConflictError } from "./claim.ts";
-import { BadRecordError } from "../util/errors.ts";
+import { BadRecordError, type BadRecordKind } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { readAhead } from "../util/read_ahead.ts";
 import { errorFields, log } from "../util/log.ts";
@@ -65,6 +65,8 @@ export interface BootstrapSummary {
   documents: number;
   keys: number;
   badRecords: number;
+  /** {@link badRecords} by kind (`bad_value_field`, `bad_key_field`, `bad_id`). */
+  badRecordKinds: Partial<Record<BadRecordKind, number>>;
   clearedItems: number;
   seconds: number;
 }
@@ -107,6 +109,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
       documents: folded.documents,
       keys: folded.totals.size,
       badRecords: folded.badRecords,
+      badRecordKinds: folded.badRecordKinds,
       clearedItems,
       seconds: Math.round((performance.now() - started) / 10) / 100,
     };
@@ -188,6 +191,7 @@ interface ScanResult {
   totals: Map<string, bigint>;
   documents: number;
   badRecords: number;
+  badRecordKinds: Partial<Record<BadRecordKind, number>>;
 }
 
 /** Marks the claim `failed` so the next run may take it at once; a failure here is logged. */
@@ -260,5 +264,5 @@ async function scanIntoLedger(options: BootstrapOptions, version: string): Promi
     badRecords.close();
   }
   progress.finish();
-  return { totals, documents, badRecords: badRecords.count };
+  return { totals, documents, badRecords: badRecords.count, badRecordKinds: badRecords.byKind };
 }

@@ -191,3 +191,60 @@ Deno.test("the bootstrap scan asks for majority-committed data (read concern maj
   assert.equal(finds.length, 1);
   assert.equal(finds[0].readConcern?.level, "majority");
 });
+
+Deno.test("bootstrap reports every bad document with its kind and counts each kind, folding none", async () => {
+  const s = scenario("badboot");
+  await using mongo = await mongoCollection(s);
+  const bad: [Document, string, RegExp][] = [
+    [{ customer_id: { id: "c" }, amount: 1 }, "bad_key_field", /customer_id \{.*\} is not/],
+    [{ customer_id: ["c1", "c2"], amount: 1 }, "bad_key_field", /customer_id \[.*\] is not/],
+    [{ amount: 1 }, "bad_key_field", /customer_id \(missing\)/],
+    [{ customer_id: null, amount: 1 }, "bad_key_field", /customer_id null/],
+    [{ customer_id: "", amount: 1 }, "bad_key_field", /customer_id "" is not/],
+    [{ customer_id: new Double(4.5), amount: 1 }, "bad_key_field", /customer_id Double\(4\.5\)/],
+    [{ customer_id: "x", amount: new Double(12.5) }, "bad_value_field", /amount Double\(12\.5\)/],
+    [{ customer_id: "x", amount: "12" }, "bad_value_field", /amount "12" is not/],
+    [{ customer_id: "x" }, "bad_value_field", /amount \(missing\)/],
+    [{ customer_id: "x", amount: null }, "bad_value_field", /amount null/],
+    [{ customer_id: "x", amount: true }, "bad_value_field", /amount true/],
+    [{ customer_id: "x", amount: new Double(1e19) }, "bad_value_field", /not an exact integer/],
+    [{ customer_id: "x", amount: Decimal128.fromString("1E+30") }, "bad_value_field", /int64/],
+    [{ customer_id: "x", amount: Decimal128.fromString("7.25") }, "bad_value_field", /amount/],
+  ];
+  const badIds: [unknown, RegExp][] = [[new Double(1.5), /_id Double\(1\.5\)/], [
+    { a: 1 },
+    /_id \{/,
+  ]];
+  await mongo.orders.insertMany([
+    ...bad.map(([doc], i) => ({ _id: 100 + i, ...doc })),
+    ...badIds.map(([_id]) => ({ _id, customer_id: "x", amount: 1 })),
+    { _id: 1, customer_id: "x", amount: 5 },
+    { _id: 2, customer_id: "x", amount: Long.fromString("9007199254740993"), note: "extra" },
+    { _id: 3, customer_id: "y", amount: 2, items: [{ sku: 1 }], meta: { a: null } },
+  ] as Document[]);
+  await orderstatsOk(["--mode=setup", ...stackFlags(s)]);
+  const badFile = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const run = await orderstatsOk([
+    "--mode=bootstrap",
+    ...stackFlags(s),
+    `--bad-records-file=${badFile}`,
+  ]);
+
+  const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  assert.equal(summary.documents, bad.length + badIds.length + 3);
+  assert.equal(summary.badRecords, bad.length + badIds.length);
+  assert.deepEqual(summary.badRecordKinds, { bad_key_field: 6, bad_value_field: 8, bad_id: 2 });
+  const lines = (await Deno.readTextFile(badFile)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, bad.length + badIds.length);
+  for (const [i, [, kind, reason]] of bad.entries()) {
+    const line = lines.find((l) => l.document._id?.$numberInt === String(100 + i));
+    assert.ok(line, `_id ${100 + i} not reported`);
+    assert.equal(line.kind, kind, line.reason);
+    assert.match(line.reason, reason);
+  }
+  for (const [, reason] of badIds) {
+    assert.ok(lines.some((l) => l.kind === "bad_id" && reason.test(l.reason)), String(reason));
+  }
+  // Nothing of a bad document is folded in: x has only orders 1 and 2, y order 3.
+  assert.deepEqual(await storedTotals(s), new Map([["x", 9007199254740998n], ["y", 2n]]));
+});
