@@ -12,7 +12,7 @@ import { BadRecordError } from "../../util/errors.ts";
 import type { OrderPatch, Position } from "../../pipeline/change.ts";
 import type { FieldNames } from "../../pipeline/fields.ts";
 import { isPlainObject, parseExtendedJson } from "./extended_json.ts";
-import { debeziumKeyId, orderAgreeingWithKey, orderKeyFromDebeziumKey } from "./key.ts";
+import { orderAgreeingWithKey, orderKeyFromDebeziumKey } from "./key.ts";
 import { sourcePosition } from "./position.ts";
 import type { CdcDecoded } from "./types.ts";
 
@@ -42,6 +42,8 @@ export function isDebeziumEnvelope(value: unknown): value is DebeziumEnvelope {
  *   step and the delete follows); a patch touching neither of `fields` → skip.
  * - `u` with neither → skip `update_without_document`.
  * - `d` → `delete` of the key's order (or `before._id` when there is no key).
+ *
+ * A key naming another order than `after._id` or `before._id` is refused (`key_mismatch`).
  */
 export function decodeDebezium(
   envelope: DebeziumEnvelope,
@@ -121,11 +123,11 @@ function upsert(
   return { kind: "upsert", orderKey: order, document, position };
 }
 
+/** The order a delete or patch is about: the key's, checked against `before` when there is one. */
 function keyOf(envelope: DebeziumEnvelope, key: Uint8Array | null, where: string): string {
-  if (debeziumKeyId(key, where) !== undefined) return orderKeyFromDebeziumKey(key, where);
   const before = documentField(envelope, "before", where);
-  if (before !== undefined) return orderKey(before._id, where);
-  return orderKeyFromDebeziumKey(key, where); // throws: explains what the key lacks
+  if (before !== undefined) return orderAgreeingWithKey(key, orderKey(before._id, where), where);
+  return orderKeyFromDebeziumKey(key, where); // throws when the key names no order
 }
 
 function patch(
