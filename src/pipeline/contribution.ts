@@ -6,8 +6,8 @@
  * @module
  */
 import type { OrderPatch } from "./change.ts";
-import type { Field, RecordFields } from "./fields.ts";
-import { BadRecordError, type BadRecordKind } from "../util/errors.ts";
+import { type Field, readFields, type RecordFields } from "./fields.ts";
+import { BadRecordError } from "../util/errors.ts";
 
 /**
  * What an order's fields make of it: the key it counts for and its value, each absent
@@ -44,14 +44,14 @@ export interface ContributionCodec {
 export function contributionCodec(fields: RecordFields<bigint>): ContributionCodec {
   return {
     fromDocument(document, where) {
-      return reading(
+      return readFields(
         () => fields.key.read(document[fields.key.name], where),
         () => fields.value.read(document[fields.value.name], where),
         where,
       );
     },
     fromPatch(previous, patch, where) {
-      return reading(
+      return readFields(
         () => patched(fields.key, previous.key, patch, where),
         () => patched(fields.value, previous.value, patch, where),
         where,
@@ -61,38 +61,8 @@ export function contributionCodec(fields: RecordFields<bigint>): ContributionCod
 }
 
 /**
- * Reads both fields, keeping each valid one and collecting why the others are not. The
- * reasons are counted by the field that failed (`bad_key_field`, `bad_value_field`, or
- * `bad_fields` for both), whichever reader the app gave each field.
- */
-function reading(key: () => string, value: () => bigint, where: string): ContributionReading {
-  const failed: BadRecordKind[] = [];
-  const reasons: string[] = [];
-  const attempt = <T>(field: () => T, kind: BadRecordKind): T | undefined => {
-    try {
-      return field();
-    } catch (error) {
-      if (!(error instanceof BadRecordError)) throw error;
-      failed.push(kind);
-      reasons.push(error.reason);
-      return undefined;
-    }
-  };
-  const result: ContributionReading = {};
-  const k = attempt(key, "bad_key_field");
-  const v = attempt(value, "bad_value_field");
-  if (k !== undefined) result.key = k;
-  if (v !== undefined) result.value = v;
-  if (failed.length > 0) {
-    const kind = failed.length === 1 ? failed[0] : "bad_fields";
-    result.invalid = new BadRecordError(where, kind, reasons.join("; "));
-  }
-  return result;
-}
-
-/**
  * One field after a partial update: removed, set, or the previous (valid) value. Its errors
- * are counted by {@link reading} under the field that failed.
+ * are counted by `readFields()` under the field that failed.
  */
 function patched<T>(field: Field<T>, previous: T | undefined, patch: OrderPatch, where: string): T {
   if (patch.removed.includes(field.name)) {

@@ -20,6 +20,7 @@
  * @module
  */
 import { orderKey } from "./bson_values.ts";
+import { BadRecordError, type BadRecordKind } from "../util/errors.ts";
 
 /** One top-level document field, and how to read its value exactly. */
 export interface Field<V> {
@@ -60,15 +61,60 @@ export interface DocumentRecord<V> {
   value: V;
 }
 
-/** Reads a full document; throws `BadRecordError` naming `where`. */
+/** Reads a full document; throws `BadRecordError` naming `where` and every bad field. */
 export function readDocument<V>(
   fields: RecordFields<V>,
   document: Record<string, unknown>,
   where: string,
 ): DocumentRecord<V> {
-  return {
-    id: orderKey(document._id, where),
-    key: fields.key.read(document[fields.key.name], where),
-    value: fields.value.read(document[fields.value.name], where),
+  const id = orderKey(document._id, where);
+  const { key, value, invalid } = readFields(
+    () => fields.key.read(document[fields.key.name], where),
+    () => fields.value.read(document[fields.value.name], where),
+    where,
+  );
+  if (invalid) throw invalid;
+  return { id, key: key!, value: value! };
+}
+
+/** Both fields of a record as far as they are valid, and why the others are not. */
+export interface FieldsReading<V> {
+  key?: string;
+  value?: V;
+  invalid?: BadRecordError;
+}
+
+/**
+ * Reads both fields, keeping each valid one and collecting why the others are not. The
+ * reasons are counted by the field that failed (`bad_key_field`, `bad_value_field`, or
+ * `bad_fields` for both), whichever reader the app gave each field, so bootstrap and live
+ * report a document alike.
+ */
+export function readFields<V>(
+  key: () => string,
+  value: () => V,
+  where: string,
+): FieldsReading<V> {
+  const failed: BadRecordKind[] = [];
+  const reasons: string[] = [];
+  const attempt = <T>(field: () => T, kind: BadRecordKind): T | undefined => {
+    try {
+      return field();
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error;
+      failed.push(kind);
+      reasons.push(error.reason);
+      return undefined;
+    }
   };
+  const result: FieldsReading<V> = {};
+  const k = attempt(key, "bad_key_field");
+  const v = attempt(value, "bad_value_field");
+  if (k !== undefined) result.key = k;
+  if (v !== undefined) result.value = v;
+  if (failed.length > 0) {
+    const kind = failed.length === 1 ? failed[0] : "bad_fields";
+    result.invalid = new BadRecordError(where, kind, reasons.join("; "));
+  }
+  return result;
 }

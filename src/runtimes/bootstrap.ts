@@ -65,7 +65,7 @@ export interface BootstrapSummary {
   documents: number;
   keys: number;
   badRecords: number;
-  /** {@link badRecords} by kind (`bad_value_field`, `bad_key_field`, `bad_id`). */
+  /** {@link badRecords} by kind (`bad_key_field`, `bad_value_field`, `bad_fields`, `bad_id`). */
   badRecordKinds: Partial<Record<BadRecordKind, number>>;
   clearedItems: number;
   seconds: number;

@@ -210,6 +210,7 @@ Deno.test("bootstrap reports every bad document with its kind and counts each ki
     [{ customer_id: "x", amount: new Double(1e19) }, "bad_value_field", /not an exact integer/],
     [{ customer_id: "x", amount: Decimal128.fromString("1E+30") }, "bad_value_field", /int64/],
     [{ customer_id: "x", amount: Decimal128.fromString("7.25") }, "bad_value_field", /amount/],
+    [{ customer_id: [], amount: "1" }, "bad_fields", /customer_id \[\] .*; amount "1"/],
   ];
   const badIds: [unknown, RegExp][] = [[new Double(1.5), /_id Double\(1\.5\)/], [
     { a: 1 },
@@ -233,7 +234,12 @@ Deno.test("bootstrap reports every bad document with its kind and counts each ki
   const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
   assert.equal(summary.documents, bad.length + badIds.length + 3);
   assert.equal(summary.badRecords, bad.length + badIds.length);
-  assert.deepEqual(summary.badRecordKinds, { bad_key_field: 6, bad_value_field: 8, bad_id: 2 });
+  assert.deepEqual(summary.badRecordKinds, {
+    bad_key_field: 6,
+    bad_value_field: 8,
+    bad_fields: 1,
+    bad_id: 2,
+  });
   const lines = (await Deno.readTextFile(badFile)).trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, bad.length + badIds.length);
   for (const [i, [, kind, reason]] of bad.entries()) {
