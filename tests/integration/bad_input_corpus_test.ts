@@ -5,9 +5,15 @@
  * `/metrics`, the worker stays up in the same process, and the totals are the valid orders'.
  */
 import assert from "node:assert/strict";
-import type { Message } from "kafkajs";
+import { ConfigResourceTypes, type Message } from "kafkajs";
 import { scenario } from "../../devstack/lib/scenario.ts";
-import { produce, type ReadMessage, readTopic, topicSize } from "../../devstack/lib/kafka.ts";
+import {
+  produce,
+  type ReadMessage,
+  readTopic,
+  testKafka,
+  topicSize,
+} from "../../devstack/lib/kafka.ts";
 import {
   assertTotals,
   emptyBootstrap,
@@ -32,6 +38,24 @@ const DEAD = BAD_INPUT_CORPUS.filter((c) => "deadLetter" in c.expected);
 
 const hex = (bytes: Uint8Array | null) =>
   bytes === null ? "null" : Buffer.from(bytes).toString("hex");
+
+/** Sets a topic's `max.message.bytes`. */
+async function setMaxMessageBytes(topic: string, bytes: number): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name: topic,
+        configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+      }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** The totals the valid orders and the corpus's valid cases make. */
 function expectedTotals(orders: { value: string }[]): Map<string, bigint> {
@@ -132,6 +156,45 @@ Deno.test({
         deadLettered: DEAD.length,
         seconds: Math.round((performance.now() - started) / 100) / 10,
       }));
+    } finally {
+      await worker.stop("SIGTERM");
+    }
+  },
+});
+
+Deno.test({
+  name: "large bad messages are dead-lettered without blocking the worker on the DLQ's size limit",
+  ...LIVE_TEST_OPTIONS,
+  fn: async () => {
+    const s = scenario("dlqsize");
+    const dlq = `${s.topic}.dlq`;
+    await prepare(s, 1, [`--dlq-topic=${dlq}`]);
+    await emptyBootstrap(s);
+    // The CDC topic takes messages up to 3 MB; the DLQ topic keeps Kafka's default (1 MiB).
+    await setMaxMessageBytes(s.topic, 3_000_000);
+    // Each fits the DLQ alone, two do not, and one Kafka batch holds them all.
+    const large = [1, 2, 3].map((n) => ({ key: `big-${n}`, value: `${n}${"x".repeat(600_000)}` }));
+    // Past --max-record-bytes (1 MiB) and past what the DLQ topic takes.
+    const huge = { key: "huge", value: "y".repeat(1_500_000) };
+    for (const message of [...large, huge]) await produce(s.topic, [message]);
+    await produce(s.topic, [rawOrder(1, "a", 5n)]);
+    const worker = startWorker(s, [`--dlq-topic=${dlq}`], { captureStderr: true });
+    try {
+      await assertTotals(s, () => Promise.resolve(new Map([["a", 5n]])));
+      const letters = await readTopic(dlq, large.length + 1);
+      const byKey = new Map(letters.map((l) => [l.key?.toString(), l]));
+      for (const { key, value } of large) {
+        assert.equal(byKey.get(key)?.value?.toString(), value, key);
+        assert.equal(byKey.get(key)?.headers["orderstats.reason.kind"], "not_json");
+      }
+      const dropped = byKey.get("huge")!;
+      assert.equal(dropped.value, null);
+      assert.equal(dropped.headers["orderstats.reason.kind"], "too_large");
+      assert.equal(dropped.headers["orderstats.value.dropped"], String(huge.value.length));
+      assert.equal(await topicSize(dlq), large.length + 1);
+      const metrics = await worker.metrics();
+      assert.equal(metrics.get('orderstats_dead_lettered_total{reason="not_json"}'), 3);
+      assert.equal(metrics.get('orderstats_dead_lettered_total{reason="too_large"}'), 1);
     } finally {
       await worker.stop("SIGTERM");
     }
