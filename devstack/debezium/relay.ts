@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type RetryOptions } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import {
@@ -37,6 +37,11 @@ export interface RelayOptions {
   resumeAfter?: ResumeToken;
   /** Ignore the state file and start from now. @default {false} */
   fromNow?: boolean;
+  /**
+   * How the producer retries a send (KafkaJS's `retry`), e.g. long enough to ride out a
+   * broker outage as Kafka Connect would. @default KafkaJS's (about 10 s in all)
+   */
+  retry?: RetryOptions;
   /** Called once the change stream is open (its first `aggregate` answered). */
   onReady?: () => void;
   /** Progress lines. @default {console.error} */
@@ -74,6 +79,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
     clientId: "debezium-relay",
     brokers: options.brokers,
     logLevel: logLevel.WARN,
+    retry: options.retry,
   });
   const admin = kafka.admin();
   await admin.connect();
