@@ -134,7 +134,6 @@ export async function storeFreeze(
 /** One line of figures, for test output and the soak report. */
 export function describeFigures(f: FaultFigures): string {
   const parts = [
-    `${f.fault}:`,
     `recovered in ${f.recoverSeconds} s`,
     `worker exited: ${f.workerExited ? "yes" : "no"}`,
   ];
@@ -144,5 +143,5 @@ export function describeFigures(f: FaultFigures): string {
       `200 again ${f.readyAgainSeconds} s after the thaw`,
     );
   }
-  return parts.join(", ");
+  return `${f.fault}: ${parts.join(", ")}`;
 }

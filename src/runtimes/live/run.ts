@@ -18,6 +18,7 @@ import {
 import { kafkaClient, type KafkaConnection } from "../../sources/kafka/client.ts";
 import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
+import { isTransientKafkaError } from "../../sources/kafka/transient.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
@@ -163,9 +164,12 @@ function kafkaWorker(options: LiveOptions) {
     maxBytesPerPartition: 8 * 1024 * 1024,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    // A batch failing on a transient state error is retried by restarting the consumer.
+    // A batch failing on a transient state error, or brokers gone for longer than KafkaJS's
+    // own retries, is retried by restarting the consumer in this process (it rejoins the
+    // group and refetches from the last committed offsets).
     retry: {
-      restartOnFailure: (error) => Promise.resolve(options.pipeline.store.isTransient(error)),
+      restartOnFailure: (error) =>
+        Promise.resolve(options.pipeline.store.isTransient(error) || isTransientKafkaError(error)),
     },
   });
   return {
@@ -217,6 +221,11 @@ function stopOnSignalOrCrash(
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
         retries.inc();
+        // Not ready until the restarted consumer has joined the group again.
+        health.joined = false;
+        log("warn", "consumer restarting after a transient failure", {
+          error: payload.error.message,
+        });
         return;
       }
       health.failed = true;
