@@ -139,7 +139,8 @@ function healthServer(options: LiveOptions, health: Health, metrics: LiveMetrics
     options.httpPort,
     {
       healthy: () => !health.failed,
-      ready: () => health.handoff && health.joined && !health.failed,
+      // Not ready while DynamoDB does not answer: the worker cannot write, only wait.
+      ready: () => health.handoff && health.joined && !health.failed && pipeline.store.answering(),
       metrics: () => metrics.render() + (api?.render() ?? ""),
     },
     AbortSignal.any([options.signal, stop.signal]),
