@@ -50,6 +50,8 @@ export interface RelayOptions {
   duplicateShare?: number;
   /** Seed of the choice of which events are duplicated. @default {1} */
   duplicateSeed?: number;
+  /** Counters to update as the relay goes (to read them while it runs). */
+  stats?: RelayStats;
 }
 
 /** What a relay run did. */
@@ -125,7 +127,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
   await producer.connect();
   // promoteValues: false keeps Int32/Long/Double apart, as Debezium's Java driver does.
   const client = new MongoClient(options.mongoUri, { promoteValues: false, promoteLongs: false });
-  const stats: RelayStats = { events: 0, records: 0, duplicated: 0 };
+  const stats: RelayStats = options.stats ?? { events: 0, records: 0, duplicated: 0 };
   const redelivery = new Redelivery<DebeziumRecord>(
     options.duplicateShare ?? 0,
     options.duplicateSeed ?? 1,
