@@ -188,17 +188,23 @@ async function until(
 }
 
 /**
- * kill -9 of the live worker `kills` times, each at a seeded moment up to `maxDelayMs` after
- * its start (before or after it joined), restarted each time.
+ * kill -9 of the live worker `kills` times, restarted each time. A seeded half of the kills
+ * strike once the worker applied events (up to 1.5 s later: mid-batch or between batches),
+ * the others at a moment up to `maxDelayMs` after its start (starting, joining, catching up).
  */
-export function liveKills(kills: number, maxDelayMs = 8_000): Fault {
+export function liveKills(kills: number, maxDelayMs = 5_000): Fault {
   return {
     name: "live kill -9",
     async inject(stage) {
       let afterApplying = 0;
       for (let kill = 1; kill <= kills; kill++) {
         const worker = requireWorker(stage, this.name);
-        await sleep(300 + stage.random() * maxDelayMs);
+        if (stage.random() < 0.5) {
+          await until("the restarted worker to apply events", async () => {
+            return eventsOf(await metricsOf(worker)) > 0;
+          });
+          await sleep(stage.random() * 1_500);
+        } else await sleep(300 + stage.random() * maxDelayMs);
         if (eventsOf(await metricsOf(worker)) > 0) afterApplying++;
         const { code } = await worker.stop("SIGKILL");
         if (code !== 137) throw new Error(`kill ${kill}: the worker had exited ${code} already`);

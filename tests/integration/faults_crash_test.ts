@@ -57,10 +57,10 @@ Deno.test({
   name: "faults: kill -9 of the live worker 20 times in one stream, then exact totals",
   ...LIVE_TEST_OPTIONS,
   fn: async () => {
-    const figures = await proveUnder(liveKills(20, 6_000), {
+    const figures = await proveUnder(liveKills(20), {
       seed: 9,
       orders: 800,
-      events: 2_000,
+      events: 1_000,
       bootstrap: true,
     });
     assert.equal(figures.kills, 20);
@@ -71,6 +71,6 @@ Deno.test({
   name: "faults: kill -9 of the bootstrap mid-scan, a re-run after its lease, then live is exact",
   ...LIVE_TEST_OPTIONS,
   fn: async () => {
-    await proveUnder(bootstrapKill(), { seed: 10, orders: 3_000, events: 1_500, bootstrap: false });
+    await proveUnder(bootstrapKill(), { seed: 10, orders: 2_500, events: 600, bootstrap: false });
   },
 });
