@@ -13,7 +13,7 @@ import {
   runFault,
   startStageWorker,
 } from "../../devstack/lib/faults.ts";
-import { brokerOutage, storeFreeze } from "../../devstack/lib/outage_faults.ts";
+import { brokerOutage, storeFreeze } from "../../devstack/lib/infra_faults.ts";
 import {
   pointStackAt,
   privateDynamodb,

@@ -1,0 +1,190 @@
+/**
+ * Infrastructure faults as steps of the fault suite (lib/faults.ts): the Kafka broker
+ * stopped and started again, DynamoDB frozen and thawed, workers joining and leaving the
+ * consumer group. Outages act on private instances (lib/private_services.ts) that the stage
+ * points at, never on the shared stack. Each waits for real signs (the workers' logs,
+ * /metrics and /readyz), never for a fixed time.
+ *
+ * @module
+ */
+import {
+  eventsOf,
+  type Fault,
+  metricsOf,
+  requireWorker,
+  startStageWorker,
+  until,
+} from "./faults.ts";
+import type { PrivateService } from "./private_services.ts";
+import type { LiveWorker } from "./scenario.ts";
+import { delay } from "./wait.ts";
+
+/** How long a worker may take to work again once the service is back. */
+const RESUME_TIMEOUT_MS = 120_000;
+
+/** The worker's /readyz status code (0 when it does not answer). */
+export async function readiness(worker: LiveWorker): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${worker.port}/readyz`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** True once the worker's process has exited. */
+export async function hasExited(worker: LiveWorker): Promise<boolean> {
+  return await Promise.race([worker.process.status.then(() => true), delay(0).then(() => false)]);
+}
+
+const secondsSince = (start: number) => (performance.now() - start) / 1000;
+
+/** Waits until the worker has decoded messages (it is mid-stream). */
+async function midStream(worker: LiveWorker): Promise<void> {
+  await until("the worker to apply events", async () => eventsOf(await metricsOf(worker)) > 0);
+}
+
+/**
+ * The broker stopped for `outageMs` while the worker consumes, then started again (its log
+ * dir kept). The worker must wait and resume by itself, without exiting.
+ */
+export function brokerOutage(broker: PrivateService, outageMs = 20_000): Fault {
+  return {
+    name: `broker stopped ${outageMs / 1000} s`,
+    async inject(stage) {
+      const worker = requireWorker(stage, this.name);
+      await midStream(worker);
+      await broker.stop();
+      await delay(outageMs);
+      await broker.start();
+      const back = performance.now();
+      const mark = eventsOf(await metricsOf(worker));
+      await until(
+        "the worker to decode messages again after the broker came back",
+        async () => (await hasExited(worker)) || eventsOf(await metricsOf(worker)) > mark,
+        { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
+      );
+      return { resumeSeconds: secondsSince(back), workerExited: await hasExited(worker) };
+    },
+  };
+}
+
+/**
+ * DynamoDB frozen (SIGSTOP) for `outageMs` while the worker consumes, then thawed. The
+ * worker's /readyz must say 503 while the store does not answer (else the step fails) and
+ * 200 again by itself once it does; the worker must not exit.
+ */
+export function storeFreeze(store: PrivateService, outageMs = 30_000): Fault {
+  return {
+    name: `DynamoDB frozen ${outageMs / 1000} s`,
+    async inject(stage) {
+      const worker = requireWorker(stage, this.name);
+      await midStream(worker);
+      const frozen = performance.now();
+      await store.freeze();
+      await until(
+        "/readyz to say 503 while DynamoDB is frozen",
+        async () => (await readiness(worker)) === 503,
+        { timeoutMs: outageMs, everyMs: 250 },
+      ).catch(async (error) => {
+        await store.thaw();
+        throw error;
+      });
+      const notReady = secondsSince(frozen);
+      await delay(Math.max(0, outageMs - notReady * 1000));
+      await store.thaw();
+      const thawed = performance.now();
+      // Ready again means a DynamoDB request succeeded: the worker writes again.
+      await until(
+        "/readyz to say 200 again after DynamoDB came back",
+        async () => (await hasExited(worker)) || (await readiness(worker)) === 200,
+        { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
+      );
+      return {
+        resumeSeconds: secondsSince(thawed),
+        workerExited: await hasExited(worker),
+        detail: `/readyz said 503 ${notReady.toFixed(1)} s into the freeze`,
+      };
+    },
+  };
+}
+
+/** The partitions of the worker's latest group assignment (its last "joined" log line). */
+export function assignedPartitions(worker: LiveWorker): number {
+  const joins = worker.stderr.split("\n").filter((line) =>
+    line.includes('"joined consumer group"')
+  );
+  const last = joins.at(-1);
+  if (last === undefined) return 0;
+  const assignment = (JSON.parse(last).assignment ?? {}) as Record<string, number[]>;
+  return Object.values(assignment).reduce((n, partitions) => n + partitions.length, 0);
+}
+
+/** Waits until `worker` holds partitions of the group and has decoded messages of them. */
+async function working(worker: LiveWorker, which: string): Promise<void> {
+  await until(`${which} to be assigned partitions`, async () => {
+    if (await hasExited(worker)) throw new Error(`${which} exited:\n${worker.stderr}`);
+    return assignedPartitions(worker) > 0;
+  }, { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 });
+  await until(
+    `${which} to apply events of its partitions`,
+    async () => eventsOf(await metricsOf(worker)) > 0,
+    { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
+  );
+}
+
+/** Sums a metric over workers, by series (`name{labels}`), failing when none exposes it. */
+function sumSeries(all: Map<string, number>[], name: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const metrics of all) {
+    for (const [series, value] of metrics) {
+      if (series === name || series.startsWith(`${name}{`)) {
+        sums.set(series, (sums.get(series) ?? 0) + value);
+      }
+    }
+  }
+  if (sums.size === 0) throw new Error(`no worker exposes ${name} on /metrics`);
+  return sums;
+}
+
+/**
+ * A second and a third worker join the group while the first consumes (two rebalances),
+ * each must get partitions and apply events; then the second leaves with SIGTERM (exit 0)
+ * and the third with kill -9 (its partitions move after its session times out). With a hot
+ * customer written from every partition, transactions conflict: the figures report
+ * `orderstats_ledger_busy_total` and `orderstats_ledger_conflicts_total` over all workers.
+ */
+export function workersJoinLeave(partitions = 3): Fault {
+  return {
+    name: "workers 2 and 3 join and leave",
+    async inject(stage) {
+      await midStream(requireWorker(stage, this.name));
+      const second = startStageWorker(stage);
+      await working(second, "the second worker");
+      const third = startStageWorker(stage);
+      await working(third, "the third worker");
+      const metrics = await Promise.all([stage.worker!, second, third].map(metricsOf));
+      const { code } = await second.stop("SIGTERM");
+      if (code !== 0) throw new Error(`the second worker exited ${code} on SIGTERM`);
+      await third.stop("SIGKILL");
+      // The first worker takes every partition back.
+      await until(
+        "the first worker to hold all partitions again",
+        () => assignedPartitions(stage.worker!) === partitions,
+        { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
+      );
+      metrics[0] = await metricsOf(stage.worker!);
+      const busy = sumSeries(metrics, "orderstats_ledger_busy_total");
+      const conflicts = [...sumSeries(metrics, "orderstats_ledger_conflicts_total").values()];
+      return {
+        workerExited: await hasExited(stage.worker!),
+        detail: `ledger busy ${
+          [...busy].map(([series, n]) => `${series.slice(series.indexOf("{"))} ${n}`).join(", ")
+        }, conflicts ${conflicts.reduce((a, b) => a + b, 0)}`,
+      };
+    },
+  };
+}
