@@ -10,13 +10,22 @@
 import {
   eventsOf,
   type Fault,
+  type FaultFigures,
   metricsOf,
+  openStage,
   requireWorker,
+  runFault,
   startStageWorker,
   until,
 } from "./faults.ts";
-import type { PrivateService } from "./private_services.ts";
-import type { LiveWorker } from "./scenario.ts";
+import type { FaultWorkloadOptions } from "./fault_workload.ts";
+import {
+  pointStackAt,
+  privateDynamodb,
+  privateKafka,
+  type PrivateService,
+} from "./private_services.ts";
+import { type LiveWorker, orderstatsOk, stackFlags } from "./scenario.ts";
 import { delay } from "./wait.ts";
 
 /** How long a worker may take to work again once the service is back. */
@@ -42,9 +51,11 @@ export async function hasExited(worker: LiveWorker): Promise<boolean> {
 
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
 
-/** Waits until the worker has decoded messages (it is mid-stream). */
-async function midStream(worker: LiveWorker): Promise<void> {
+/** Waits until the worker has decoded messages (it is mid-stream); returns the seconds. */
+async function midStream(worker: LiveWorker): Promise<number> {
+  const start = performance.now();
   await until("the worker to apply events", async () => eventsOf(await metricsOf(worker)) > 0);
+  return secondsSince(start);
 }
 
 /**
@@ -56,18 +67,25 @@ export function brokerOutage(broker: PrivateService, outageMs = 20_000): Fault {
     name: `broker stopped ${outageMs / 1000} s`,
     async inject(stage) {
       const worker = requireWorker(stage, this.name);
-      await midStream(worker);
+      const waited = await midStream(worker);
       await broker.stop();
       await delay(outageMs);
+      const starting = performance.now();
       await broker.start();
       const back = performance.now();
+      const startSeconds = (back - starting) / 1000;
       const mark = eventsOf(await metricsOf(worker));
       await until(
         "the worker to decode messages again after the broker came back",
         async () => (await hasExited(worker)) || eventsOf(await metricsOf(worker)) > mark,
         { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
       );
-      return { resumeSeconds: secondsSince(back), workerExited: await hasExited(worker) };
+      return {
+        resumeSeconds: secondsSince(back),
+        workerExited: await hasExited(worker),
+        detail: `stopped ${waited.toFixed(1)} s after the fault began, once the worker applied ` +
+          `events; the broker took ${startSeconds.toFixed(1)} s to start again`,
+      };
     },
   };
 }
@@ -187,4 +205,65 @@ export function workersJoinLeave(partitions = 3): Fault {
       };
     },
   };
+}
+
+/** Sizes of one infrastructure fault run. */
+export interface InfraRunOptions {
+  seed: number;
+  /** Orders seeded before the bootstrap. */
+  orders: number;
+  /** Workload operations during the fault. */
+  events: number;
+  /** Their pace, so changes keep coming while the fault lasts. */
+  ratePerSecond: number;
+}
+
+const WORKLOAD: Omit<FaultWorkloadOptions, "seed"> = {
+  customers: 40,
+  hotCustomers: 2,
+  hotShare: 0.3,
+  idSpace: 1_500,
+};
+// The relay rides out a broker outage as Kafka Connect would: it keeps retrying its sends.
+const RELAY_RETRY = { retry: { retries: 60, initialRetryTime: 300, maxRetryTime: 2_000 } };
+
+/** Seeds and bootstraps a fresh stage, starts a worker, runs `fault` while the workload writes. */
+async function onFreshStage(
+  fault: Fault,
+  run: InfraRunOptions,
+  stageOptions: { workload?: Partial<FaultWorkloadOptions>; sessionMs: number },
+): Promise<FaultFigures> {
+  await using stage = await openStage({
+    prefix: "infra",
+    workload: { ...WORKLOAD, ...stageOptions.workload, seed: run.seed },
+    duplicateShare: 0.1,
+    workerFlags: [`--kafka-session-timeout-ms=${stageOptions.sessionMs}`],
+    relay: RELAY_RETRY,
+  });
+  await stage.workload.seed(run.orders);
+  await orderstatsOk(["--mode=bootstrap", ...stackFlags(stage.s), "--bad-records-file=/dev/null"]);
+  stage.worker = startStageWorker(stage);
+  return await runFault(stage, fault, run);
+}
+
+/** {@linkcode brokerOutage} on a stage of its own over a private broker. */
+export async function runBrokerOutage(run: InfraRunOptions, outageMs = 20_000) {
+  await using broker = await privateKafka("outage");
+  using _stack = pointStackAt({ kafka: broker });
+  return await onFreshStage(brokerOutage(broker, outageMs), run, { sessionMs: 10_000 });
+}
+
+/** {@linkcode storeFreeze} on a stage of its own over a private DynamoDB Local. */
+export async function runStoreFreeze(run: InfraRunOptions, outageMs = 30_000) {
+  await using store = await privateDynamodb("outage");
+  using _stack = pointStackAt({ dynamodb: store });
+  return await onFreshStage(storeFreeze(store, outageMs), run, { sessionMs: 10_000 });
+}
+
+/** {@linkcode workersJoinLeave} on a stage of its own, one customer taking half the changes. */
+export async function runWorkersJoinLeave(run: InfraRunOptions) {
+  return await onFreshStage(workersJoinLeave(3), run, {
+    workload: { hotCustomers: 1, hotShare: 0.5 },
+    sessionMs: 6_000,
+  });
 }
