@@ -39,10 +39,18 @@ export interface FaultWorkloadStats {
 
 /** Options for {@link FaultWorkload.run}. */
 export interface FaultRunOptions {
-  /** Stops the run early (after the operation in flight). */
+  /** Stops the run early (after the operations in flight). */
   signal?: AbortSignal;
   /** Paces the operations; unpaced when absent. */
   ratePerSecond?: number;
+  /** Operations in flight at once (never two on one `_id`). @default 4 */
+  concurrency?: number;
+}
+
+/** One chosen operation: the `_id` it writes and the write itself. */
+interface Operation {
+  id: number;
+  write: () => Promise<unknown>;
 }
 
 // Big amounts only ever sit on the first BIG_IDS `_id`s, so no total can leave int64:
@@ -120,24 +128,36 @@ export class FaultWorkload {
     this.#nextId = Math.max(this.#nextId, count);
   }
 
-  /** Applies `steps` random operations (fewer if `signal` aborts); returns the totals so far. */
-  async run(steps: number, { signal, ratePerSecond }: FaultRunOptions = {}): Promise<
-    FaultWorkloadStats
-  > {
+  /**
+   * Applies `steps` random operations (fewer if `signal` aborts), up to `concurrency` at a time
+   * on distinct `_id`s; returns the counts so far. The operations are chosen in seeded order.
+   */
+  async run(
+    steps: number,
+    { signal, ratePerSecond, concurrency = 4 }: FaultRunOptions = {},
+  ): Promise<FaultWorkloadStats> {
     const started = performance.now();
+    const inFlight = new Map<number, Promise<void>>();
     for (let step = 0; step < steps && !signal?.aborted; step++) {
-      await this.#step();
-      this.stats.ops++;
+      const { id, write } = this.#next();
+      await inFlight.get(id);
+      while (inFlight.size >= concurrency) await Promise.race(inFlight.values());
+      const done: Promise<void> = write().then(() => {
+        if (inFlight.get(id) === done) inFlight.delete(id);
+        this.stats.ops++;
+      });
+      inFlight.set(id, done);
       if (ratePerSecond) {
-        const due = started + ((step + 1) * 1000) / ratePerSecond;
-        const wait = due - performance.now();
+        const wait = started + ((step + 1) * 1000) / ratePerSecond - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
     }
+    await Promise.all(inFlight.values());
     return { ...this.stats };
   }
 
-  #step(): Promise<void> {
+  /** The next operation: its `_id` and its write (the bookkeeping is done already). */
+  #next(): Operation {
     const roll = this.#random();
     const canInsert = this.#nextId < this.options.idSpace;
     if (this.#live.size === 0 || (roll < 0.25 && canInsert)) return this.#insert();
@@ -147,41 +167,44 @@ export class FaultWorkload {
     return this.#delete();
   }
 
-  async #insert(): Promise<void> {
+  #insert(): Operation {
     if (this.#nextId >= this.options.idSpace) return this.#reinsert();
     const doc = this.#order(this.#nextId++);
-    await this.#orders.insertOne(doc);
     this.#live.add(doc._id);
     this.stats.inserts++;
+    return { id: doc._id, write: () => this.#orders.insertOne(doc) };
   }
 
-  async #reinsert(): Promise<void> {
+  #reinsert(): Operation {
     if (this.#deleted.size === 0) return this.#updateAmount();
     const id = this.#deleted.pick(this.#random);
-    await this.#orders.insertOne(this.#order(id));
+    const doc = this.#order(id);
     this.#deleted.remove(id);
     this.#live.add(id);
     this.stats.reinserts++;
+    return { id, write: () => this.#orders.insertOne(doc) };
   }
 
-  async #updateAmount(): Promise<void> {
+  #updateAmount(): Operation {
     const id = this.#live.pick(this.#random);
-    await this.#orders.updateOne({ _id: id }, { $set: { amount: this.#amount(id) } });
+    const amount = this.#amount(id);
     this.stats.amountUpdates++;
+    return { id, write: () => this.#orders.updateOne({ _id: id }, { $set: { amount } }) };
   }
 
-  async #move(): Promise<void> {
+  #move(): Operation {
     const id = this.#live.pick(this.#random);
-    await this.#orders.updateOne({ _id: id }, { $set: { customer_id: this.#customer() } });
+    const customer_id = this.#customer();
     this.stats.moves++;
+    return { id, write: () => this.#orders.updateOne({ _id: id }, { $set: { customer_id } }) };
   }
 
-  async #delete(): Promise<void> {
+  #delete(): Operation {
     const id = this.#live.pick(this.#random);
-    await this.#orders.deleteOne({ _id: id });
     this.#live.remove(id);
     this.#deleted.add(id);
     this.stats.deletes++;
+    return { id, write: () => this.#orders.deleteOne({ _id: id }) };
   }
 
   #order(id: number): Order {

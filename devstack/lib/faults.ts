@@ -52,10 +52,18 @@ export interface FaultOutcome {
   detail?: string;
 }
 
+/** The workload's progress during one fault. */
+export interface FaultWrites {
+  /** Operations the workload applies during the fault. */
+  events: number;
+  /** Operations applied so far during the fault. */
+  done(): number;
+}
+
 /** A fault: injects itself while the workload writes, and leaves a live worker running. */
 export interface Fault {
   name: string;
-  inject(stage: FaultStage): Promise<FaultOutcome>;
+  inject(stage: FaultStage, writes: FaultWrites): Promise<FaultOutcome>;
 }
 
 /** One fault's figures. */
@@ -126,7 +134,7 @@ export async function runFault(
   const writes = stage.workload.run(events, { signal: stop.signal, ratePerSecond });
   let outcome: FaultOutcome;
   try {
-    outcome = await fault.inject(stage);
+    outcome = await fault.inject(stage, { events, done: () => stage.workload.stats.ops - ops });
   } catch (error) {
     stop.abort();
     await writes.catch(() => {});
@@ -203,26 +211,31 @@ export async function until(
 }
 
 /**
- * kill -9 of the live worker `kills` times, restarted each time. A seeded half of the kills
- * strike once the worker applied events (up to 1.5 s later: mid-batch or between batches),
- * the others at a moment up to `maxDelayMs` after its start (starting, joining, catching up).
+ * kill -9 of the live worker `kills` times, restarted each time, spread over the fault's
+ * writes (kill k once a seeded point of the k-th slice of them is written). A seeded half of
+ * the kills strike up to 1.5 s after the worker joined its group (mid-batch or between
+ * batches), the others up to `maxDelayMs` after its start (starting, joining, catching up).
  */
 export function liveKills(kills: number, maxDelayMs = 5_000): Fault {
   return {
     name: "live kill -9",
-    async inject(stage) {
+    async inject(stage, writes) {
       let afterApplying = 0;
       for (let kill = 1; kill <= kills; kill++) {
         const worker = requireWorker(stage, this.name);
+        const due = Math.floor(writes.events * (kill - 1 + stage.random()) / kills);
+        await until(`${due} writes before kill ${kill}`, () => writes.done() >= due, {
+          timeoutMs: Infinity,
+        });
         if (stage.random() < 0.5) {
-          await until("the restarted worker to apply events", async () => {
-            return eventsOf(await metricsOf(worker)) > 0;
-          });
+          await joined(worker);
           await sleep(stage.random() * 1_500);
         } else await sleep(300 + stage.random() * maxDelayMs);
         if (eventsOf(await metricsOf(worker)) > 0) afterApplying++;
         const { code } = await worker.stop("SIGKILL");
-        if (code !== 137) throw new Error(`kill ${kill}: the worker had exited ${code} already`);
+        if (code !== 137) {
+          throw new Error(`kill ${kill}: the worker had exited ${code} already:\n${worker.stderr}`);
+        }
         stage.worker = startStageWorker(stage);
       }
       return { kills, detail: `${afterApplying} after the worker had applied events` };
@@ -250,26 +263,43 @@ export function bootstrapKill(maxDelayMs = 1_000): Fault {
     async inject(stage) {
       if (stage.worker) throw new Error(`${this.name}: runs before any live worker`);
       const args = ["--mode=bootstrap", ...stackFlags(stage.s), "--bad-records-file=/dev/null"];
-      await killBootstrap(args, stage.random() * maxDelayMs);
-      const status = (await readHandoff(stage.s))?.status;
-      if (status !== "running") {
-        throw new Error(`${this.name}: the bootstrap was not scanning when killed (${status})`);
-      }
+      const attempts = await killMidScan(stage, args, maxDelayMs);
       const killed = performance.now();
       const refusals = await rerunAfterLease(args);
       const seconds = (performance.now() - killed) / 1000;
       stage.worker = startStageWorker(stage);
       return {
         kills: 1,
-        detail: `re-run refused ${refusals}× while the dead run's lease held, ` +
+        detail: `killed on attempt ${attempts}, re-run refused ${refusals}× while the ` +
+          `dead run's lease held, ` +
           `done ${seconds.toFixed(0)} s after the kill`,
       };
     },
   };
 }
 
-/** Starts a bootstrap and kills it `delayMs` after it logged its start (its claim taken). */
-async function killBootstrap(args: string[], delayMs: number): Promise<void> {
+/**
+ * Kills a bootstrap mid-scan: if one finished before its seeded moment, the next is killed
+ * sooner (a finished bootstrap may run again until live mode starts). Returns the attempts.
+ */
+async function killMidScan(stage: FaultStage, args: string[], maxDelayMs: number) {
+  for (let attempt = 1, window = maxDelayMs; attempt <= 5; attempt++, window /= 2) {
+    if (await killBootstrap(args, stage.random() * window)) {
+      const status = (await readHandoff(stage.s))?.status;
+      if (status !== "running") {
+        throw new Error(`killed a bootstrap that was not running: ${status}`);
+      }
+      return attempt;
+    }
+  }
+  throw new Error("5 bootstraps in a row finished before they could be killed");
+}
+
+/**
+ * Starts a bootstrap and kills it `delayMs` after it logged its start (its claim taken);
+ * false if it finished first.
+ */
+async function killBootstrap(args: string[], delayMs: number): Promise<boolean> {
   const child = spawnOrderstats(args);
   let stderr = "";
   const drained = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
@@ -282,10 +312,11 @@ async function killBootstrap(args: string[], delayMs: number): Promise<void> {
     return stderr.includes('"bootstrap started"');
   }, { everyMs: 20 });
   await sleep(delayMs);
-  child.kill("SIGKILL");
+  if (!exited) child.kill("SIGKILL");
   const { code } = await child.status;
   await drained;
-  if (code !== 137) throw new Error(`the bootstrap exited ${code} before the kill:\n${stderr}`);
+  if (code !== 137 && code !== 0) throw new Error(`the bootstrap exited ${code}:\n${stderr}`);
+  return code === 137;
 }
 
 /** Runs the bootstrap until it succeeds, waiting out the claim each refusal names. */
