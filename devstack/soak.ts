@@ -8,7 +8,10 @@
  *   deno task soak --seed=1 --events=200000 --kills=20 [--duplicate-share=0.05]
  *
  * `--events` workload operations are shared among the faults (most go to the kill loop,
- * which spreads its kills over them). Outage faults are further {@link SoakStep}s.
+ * which spreads its kills over them). Then the infrastructure faults run, each on a stage of
+ * its own (their broker and DynamoDB are private instances, lib/infra_faults.ts) with a
+ * twentieth of `--events`: the broker stopped for 20 s, DynamoDB frozen for 30 s, a second
+ * and third worker joining and leaving.
  *
  * @module
  */
@@ -23,6 +26,12 @@ import {
   sigtermMidBatch,
   sigtermWhileForming,
 } from "./lib/faults.ts";
+import {
+  type InfraRunOptions,
+  runBrokerOutage,
+  runStoreFreeze,
+  runWorkersJoinLeave,
+} from "./lib/infra_faults.ts";
 
 /** One fault of the soak and its share of the workload's operations. */
 export interface SoakStep {
@@ -96,13 +105,29 @@ async function main(): Promise<number> {
     console.log(formatFigures(figures));
     if (figures.totals.mismatched > 0) failed++;
   }
+  failed += await infraFaults({
+    seed: args.seed,
+    orders: 2_000,
+    events: Math.floor(args.events / 20),
+  });
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `soak: ${failed} of ${steps.length} faults left mismatches; ${
+    `soak: ${failed} of ${steps.length + 3} faults left mismatches (or a worker exited); ${
       seconds.toFixed(0)
     } s, ${stage.workload.stats.ops} operations, ${stage.relay.stats.duplicated} records duplicated`,
   );
   return failed === 0 ? 0 : 1;
+}
+
+/** Runs the infrastructure faults, each on its own stage; returns how many left mismatches. */
+async function infraFaults(run: InfraRunOptions): Promise<number> {
+  let failed = 0;
+  for (const fault of [runBrokerOutage, runStoreFreeze, runWorkersJoinLeave]) {
+    const figures = await fault(run);
+    console.log(formatFigures(figures));
+    if (figures.totals.mismatched > 0 || figures.workerExited) failed++;
+  }
+  return failed;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -214,8 +214,8 @@ export interface InfraRunOptions {
   orders: number;
   /** Workload operations during the fault. */
   events: number;
-  /** Their pace, so changes keep coming while the fault lasts. */
-  ratePerSecond: number;
+  /** Their pace, so changes keep coming while the fault lasts; unset: as fast as they go. */
+  ratePerSecond?: number;
 }
 
 const WORKLOAD: Omit<FaultWorkloadOptions, "seed"> = {
