@@ -10,7 +10,7 @@
  * `--events` workload operations are shared among the faults (most go to the kill loop,
  * which spreads its kills over them). Then the infrastructure faults run, each on a stage of
  * its own (their broker and DynamoDB are private instances, lib/infra_faults.ts) with a
- * twentieth of `--events`: the broker stopped for 20 s, DynamoDB frozen for 30 s, a second
+ * twentieth of `--events`: the broker stopped for 20 s, DynamoDB frozen for 30 s then restarted, a second
  * and third worker joining and leaving.
  *
  * @module
@@ -29,7 +29,7 @@ import {
 import {
   type InfraRunOptions,
   runBrokerOutage,
-  runStoreFreeze,
+  runStoreOutages,
   runWorkersJoinLeave,
 } from "./lib/infra_faults.ts";
 
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
 /** Runs the infrastructure faults, each on its own stage; returns how many left mismatches. */
 async function infraFaults(run: InfraRunOptions): Promise<number> {
   let failed = 0;
-  for (const fault of [runBrokerOutage, runStoreFreeze, runWorkersJoinLeave]) {
+  for (const fault of [runBrokerOutage, runStoreOutages, runWorkersJoinLeave]) {
     const figures = await fault(run);
     console.log(formatFigures(figures));
     if (figures.totals.mismatched > 0 || figures.workerExited) failed++;

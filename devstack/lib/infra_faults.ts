@@ -90,31 +90,41 @@ export function brokerOutage(broker: PrivateService, outageMs = 20_000): Fault {
   };
 }
 
+/** How a store outage begins and ends. */
+interface StoreOutage {
+  name: string;
+  /** What the outage is called in messages, e.g. "frozen". */
+  state: string;
+  begin(): Promise<void>;
+  end(): Promise<void>;
+  outageMs: number;
+}
+
 /**
- * DynamoDB frozen (SIGSTOP) for `outageMs` while the worker consumes, then thawed. The
- * worker's /readyz must say 503 while the store does not answer (else the step fails) and
- * 200 again by itself once it does; the worker must not exit.
+ * DynamoDB out for `outageMs` while the worker consumes. The worker's /readyz must say 503
+ * while the store does not answer (else the step fails) and 200 again by itself once it does;
+ * the worker must not exit.
  */
-export function storeFreeze(store: PrivateService, outageMs = 30_000): Fault {
+function storeOutage(outage: StoreOutage): Fault {
   return {
-    name: `DynamoDB frozen ${outageMs / 1000} s`,
+    name: outage.name,
     async inject(stage) {
       const worker = requireWorker(stage, this.name);
       await midStream(worker);
-      const frozen = performance.now();
-      await store.freeze();
+      const began = performance.now();
+      await outage.begin();
       await until(
-        "/readyz to say 503 while DynamoDB is frozen",
+        `/readyz to say 503 while DynamoDB is ${outage.state}`,
         async () => (await readiness(worker)) === 503,
-        { timeoutMs: outageMs, everyMs: 250 },
+        { timeoutMs: outage.outageMs, everyMs: 250 },
       ).catch(async (error) => {
-        await store.thaw();
+        await outage.end();
         throw error;
       });
-      const notReady = secondsSince(frozen);
-      await delay(Math.max(0, outageMs - notReady * 1000));
-      await store.thaw();
-      const thawed = performance.now();
+      const notReady = secondsSince(began);
+      await delay(Math.max(0, outage.outageMs - notReady * 1000));
+      await outage.end();
+      const back = performance.now();
       // Ready again means a DynamoDB request succeeded: the worker writes again.
       await until(
         "/readyz to say 200 again after DynamoDB came back",
@@ -122,9 +132,47 @@ export function storeFreeze(store: PrivateService, outageMs = 30_000): Fault {
         { timeoutMs: RESUME_TIMEOUT_MS, everyMs: 250 },
       );
       return {
-        resumeSeconds: secondsSince(thawed),
+        resumeSeconds: secondsSince(back),
         workerExited: await hasExited(worker),
-        detail: `/readyz said 503 ${notReady.toFixed(1)} s into the freeze`,
+        detail: `/readyz said 503 ${notReady.toFixed(1)} s after DynamoDB was ${outage.state}`,
+      };
+    },
+  };
+}
+
+/** DynamoDB frozen (SIGSTOP) for `outageMs`: it accepts connections and never answers. */
+export function storeFreeze(store: PrivateService, outageMs = 30_000): Fault {
+  return storeOutage({
+    name: `DynamoDB frozen ${outageMs / 1000} s`,
+    state: "frozen",
+    begin: () => store.freeze(),
+    end: () => store.thaw(),
+    outageMs,
+  });
+}
+
+/** DynamoDB stopped for `outageMs` and started again, its tables kept on disk. */
+export function storeRestart(store: PrivateService, outageMs = 10_000): Fault {
+  return storeOutage({
+    name: `DynamoDB restarted (down ${outageMs / 1000} s, data on disk)`,
+    state: "stopped",
+    begin: () => store.stop(),
+    end: () => store.start(),
+    outageMs,
+  });
+}
+
+/** Runs `faults` one after the other as one fault: the latest figures, every detail. */
+export function inSequence(faults: Fault[]): Fault {
+  return {
+    name: faults.map((f) => f.name).join(", then "),
+    async inject(stage, writes) {
+      const outcomes = [];
+      for (const fault of faults) outcomes.push(await fault.inject(stage, writes));
+      return {
+        resumeSeconds: Math.max(...outcomes.map((o) => o.resumeSeconds ?? 0)),
+        workerExited: outcomes.some((o) => o.workerExited),
+        detail: outcomes.map((o) => o.detail).filter(Boolean).join("; "),
       };
     },
   };
@@ -253,11 +301,15 @@ export async function runBrokerOutage(run: InfraRunOptions, outageMs = 20_000) {
   return await onFreshStage(brokerOutage(broker, outageMs), run, { sessionMs: 10_000 });
 }
 
-/** {@linkcode storeFreeze} on a stage of its own over a private DynamoDB Local. */
-export async function runStoreFreeze(run: InfraRunOptions, outageMs = 30_000) {
+/**
+ * {@linkcode storeFreeze}, then {@linkcode storeRestart}, on a stage of its own over a private
+ * DynamoDB Local.
+ */
+export async function runStoreOutages(run: InfraRunOptions, freezeMs = 30_000) {
   await using store = await privateDynamodb("outage");
   using _stack = pointStackAt({ dynamodb: store });
-  return await onFreshStage(storeFreeze(store, outageMs), run, { sessionMs: 10_000 });
+  const fault = inSequence([storeFreeze(store, freezeMs), storeRestart(store)]);
+  return await onFreshStage(fault, run, { sessionMs: 10_000 });
 }
 
 /** {@linkcode workersJoinLeave} on a stage of its own, one customer taking half the changes. */
