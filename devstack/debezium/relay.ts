@@ -5,16 +5,18 @@
  *
  * @module
  */
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type RetryOptions } from "kafkajs";
 import { MongoClient } from "mongodb";
 import { muteKafkajsTimerWarning } from "../../src/sources/kafka/client.ts";
 import {
+  type DebeziumRecord,
   type RelayChangeEvent,
   toDebeziumRecord,
   toFlattenedRecord,
   tombstoneFor,
 } from "./record.ts";
 import { loadResumeToken, type ResumeToken, saveResumeToken } from "./resume_state.ts";
+import { rng } from "../lib/workload.ts";
 
 /** Options for {@link runRelay}. */
 export interface RelayOptions {
@@ -37,16 +39,54 @@ export interface RelayOptions {
   resumeAfter?: ResumeToken;
   /** Ignore the state file and start from now. @default {false} */
   fromNow?: boolean;
+  /**
+   * How the producer retries a send (KafkaJS's `retry`), e.g. long enough to ride out a
+   * broker outage as Kafka Connect would. @default KafkaJS's (about 10 s in all)
+   */
+  retry?: RetryOptions;
   /** Called once the change stream is open (its first `aggregate` answered). */
   onReady?: () => void;
   /** Progress lines. @default {console.error} */
   log?: (line: string) => void;
+  /**
+   * Share (0..1) of events whose records are produced a second time, after the next event's
+   * (as a connector redelivers after a restart). @default {0}
+   */
+  duplicateShare?: number;
+  /** Seed of the choice of which events are duplicated. @default {1} */
+  duplicateSeed?: number;
+  /** Counters to update as the relay goes (to read them while it runs). */
+  stats?: RelayStats;
 }
 
 /** What a relay run did. */
 export interface RelayStats {
   events: number;
+  /** Records produced, duplicates included. */
   records: number;
+  /** Records produced a second time by `duplicateShare`. */
+  duplicated: number;
+}
+
+/** Holds a seeded share of events' records back, to be produced again with the next send. */
+class Redelivery<R> {
+  readonly #random: () => number;
+  #held: R[] = [];
+  constructor(private readonly share: number, seed: number) {
+    this.#random = rng(seed);
+  }
+  /** What to produce for `records`: them, then the duplicates held from before. */
+  next(records: R[]): R[] {
+    const out = [...records, ...this.#held];
+    this.#held = this.share > 0 && this.#random() < this.share ? records : [];
+    return out;
+  }
+  /** The duplicates still held (produced when the stream is idle or stops). */
+  drain(): R[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
 }
 
 /** Runs until `signal` aborts, then closes the stream, the producer and the client. */
@@ -74,6 +114,7 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
     clientId: "debezium-relay",
     brokers: options.brokers,
     logLevel: logLevel.WARN,
+    retry: options.retry,
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -92,7 +133,17 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
   await producer.connect();
   // promoteValues: false keeps Int32/Long/Double apart, as Debezium's Java driver does.
   const client = new MongoClient(options.mongoUri, { promoteValues: false, promoteLongs: false });
-  const stats: RelayStats = { events: 0, records: 0 };
+  const stats: RelayStats = options.stats ?? { events: 0, records: 0, duplicated: 0 };
+  const redelivery = new Redelivery<DebeziumRecord>(
+    options.duplicateShare ?? 0,
+    options.duplicateSeed ?? 1,
+  );
+  const send = async (messages: DebeziumRecord[], duplicates: number) => {
+    if (messages.length === 0) return;
+    await producer.send({ topic, acks: -1, messages });
+    stats.records += messages.length;
+    stats.duplicated += duplicates;
+  };
   try {
     await client.connect();
     const stream = client.db(db).collection(collection).watch([], {
@@ -127,9 +178,12 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
             const records = event.operationType === "delete" && !options.flatten
               ? [record, tombstoneFor(record)]
               : [record];
-            await producer.send({ topic, acks: -1, messages: records });
-            stats.records += records.length;
+            const messages = redelivery.next(records);
+            await send(messages, messages.length - records.length);
           }
+        } else {
+          const held = redelivery.drain();
+          await send(held, held.length);
         }
         // After a send, or when idle (the post-batch token moves on without events).
         const current = stream.resumeToken as ResumeToken | null;
@@ -145,7 +199,9 @@ export async function runRelay(options: RelayOptions, signal: AbortSignal): Prom
   } finally {
     await producer.disconnect().catch(() => {});
     await client.close().catch(() => {});
-    log(`debezium-relay: stopped after ${stats.events} events, ${stats.records} records`);
+    log(
+      `debezium-relay: stopped after ${stats.events} events, ${stats.records} records (${stats.duplicated} duplicated)`,
+    );
   }
   return stats;
 }

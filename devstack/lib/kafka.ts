@@ -24,6 +24,8 @@ export function testKafka(): Kafka {
 
 /** A running relay (MongoDB change stream → Debezium events on the scenario's topic). */
 export interface Relay {
+  /** What it relayed so far. */
+  readonly stats: RelayStats;
   /** Stops the relay; resolves with what it relayed. */
   stop(): Promise<RelayStats>;
 }
@@ -39,6 +41,7 @@ export async function startRelay(
   const controller = new AbortController();
   let ready!: () => void;
   const opened = new Promise<void>((resolve) => ready = resolve);
+  const stats: RelayStats = { events: 0, records: 0, duplicated: 0 };
   const running = runRelay({
     mongoUri: mongoUri(),
     db: target.db,
@@ -48,10 +51,12 @@ export async function startRelay(
     fromNow: true,
     onReady: ready,
     log: () => {},
+    stats,
     ...extra,
   }, controller.signal);
   await Promise.race([opened, running]);
   return {
+    stats,
     stop: () => {
       controller.abort();
       return running;

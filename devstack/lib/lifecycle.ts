@@ -58,6 +58,11 @@ async function ourLivePid(service: Service): Promise<number | undefined> {
   return pid !== undefined && await isAlive(pid, service.marker) ? pid : undefined;
 }
 
+/** The pid (and process group) of `service` when this tree started it and it is alive. */
+export function pidOf(service: Service): Promise<number | undefined> {
+  return ourLivePid(service);
+}
+
 /** Finds out whether `service` runs, from its pid file, its ports and one probe. */
 export async function inspect(service: Service): Promise<ServiceState> {
   const pid = await ourLivePid(service);

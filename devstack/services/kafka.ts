@@ -15,6 +15,7 @@ import type { Service } from "../lib/service.ts";
 import { ensureTool, TOOLS } from "../lib/tools.ts";
 import {
   ensureCertificates,
+  KAFKA_TLS_DIR,
   scramFormatArgs,
   securedListeners,
   securityProperties,
@@ -24,16 +25,29 @@ const POM = join(ROOT, "devstack/kafka/pom.xml");
 const LOG4J_CONFIG = join(ROOT, "devstack/kafka/log4j2.properties");
 const LIBS = join(CACHE_DIR, "kafka/libs");
 const STAMP = join(LIBS, ".pom.sha256");
-const HOME = join(STACK_DIR, "kafka");
-const CONFIG = join(HOME, "server.properties");
-const DATA = join(HOME, "data");
-/** Written after a format that created the SCRAM users (older log dirs lack them). */
-const SCRAM_MARKER = join(HOME, "scram-users");
 const JAVA_OPTS = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"];
 
-/** The Kafka broker of the local stack. */
-export function kafkaService(ports: StackPorts): Service {
-  const scope = "kafka";
+/** Where a broker instance keeps its configuration and log dir. */
+export interface KafkaInstance {
+  /** Service name: log and pid file names. @default {"kafka"} */
+  name?: string;
+  /** Its folder. @default {".stack/kafka"} */
+  home?: string;
+}
+
+/**
+ * The Kafka broker of the local stack, or with `instance` another one on its own ports and
+ * folder (a private broker a fault test may stop).
+ */
+export function kafkaService(
+  ports: StackPorts,
+  { name = "kafka", home = join(STACK_DIR, "kafka") }: KafkaInstance = {},
+): Service {
+  const scope = name;
+  const config = join(home, "server.properties");
+  const data = join(home, "data");
+  /** Written after a format that created the SCRAM users (older log dirs lack them). */
+  const scramMarker = join(home, "scram-users");
   const java = (mainClass: string, ...args: string[]) => [
     ...JAVA_OPTS,
     `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
@@ -50,7 +64,7 @@ export function kafkaService(ports: StackPorts): Service {
       { label: "ssl", port: ports.kafkaSsl, envName: "KAFKA_SSL_PORT" },
       { label: "sasl_ssl", port: ports.kafkaSasl, envName: "KAFKA_SASL_PORT" },
     ],
-    marker: CONFIG,
+    marker: config,
     readyTimeoutMs: 90_000,
     stopGraceMs: 30_000,
 
@@ -87,36 +101,36 @@ export function kafkaService(ports: StackPorts): Service {
     },
 
     async prepare() {
-      await Deno.mkdir(DATA, { recursive: true });
-      await timed(scope, `TLS certificates in ${rel(join(HOME, "tls"))}`, ensureCertificates);
+      await Deno.mkdir(data, { recursive: true });
+      await timed(scope, `TLS certificates in ${rel(KAFKA_TLS_DIR)}`, ensureCertificates);
       // Rewritten on every start so port overrides apply; the voter set is static
       // configuration, so a formatted log dir does not pin the controller port.
-      await Deno.writeTextFile(CONFIG, serverProperties(ports));
-      if (await exists(join(DATA, "meta.properties"))) {
-        if (await exists(SCRAM_MARKER)) return;
+      await Deno.writeTextFile(config, serverProperties(ports, data));
+      if (await exists(join(data, "meta.properties"))) {
+        if (await exists(scramMarker)) return;
         throw new Error(
-          `${rel(DATA)} was formatted before the broker had SCRAM users (they are created ` +
+          `${rel(data)} was formatted before the broker had SCRAM users (they are created ` +
             "only by the format step): run `deno task stack:down kafka --purge`, then up again",
         );
       }
-      const logFile = join(LOG_DIR, "kafka-format.log");
+      const logFile = join(LOG_DIR, `${name}-format.log`);
       await timed(
         scope,
-        `formatting ${rel(DATA)} with SCRAM users (log ${rel(logFile)})`,
+        `formatting ${rel(data)} with SCRAM users (log ${rel(logFile)})`,
         () =>
           runLogged(
             "java",
             java(
               "kafka.tools.StorageTool",
-              ...["format", "-t", clusterId(), "-c", CONFIG, ...scramFormatArgs()],
+              ...["format", "-t", clusterId(), "-c", config, ...scramFormatArgs()],
             ),
             { logFile },
           ),
       );
-      await Deno.writeTextFile(SCRAM_MARKER, "SCRAM-SHA-256 SCRAM-SHA-512\n");
+      await Deno.writeTextFile(scramMarker, "SCRAM-SHA-256 SCRAM-SHA-512\n");
     },
 
-    command: () => ({ cmd: "java", args: java("kafka.Kafka", CONFIG), cwd: HOME }),
+    command: () => ({ cmd: "java", args: java("kafka.Kafka", config), cwd: home }),
 
     async probe() {
       const kafka = new Kafka({
@@ -139,7 +153,7 @@ export function kafkaService(ports: StackPorts): Service {
   };
 }
 
-function serverProperties(ports: StackPorts): string {
+function serverProperties(ports: StackPorts, dataDir: string): string {
   const plaintext = `PLAINTEXT://${HOST}:${ports.kafka}`;
   const secured = securedListeners(ports);
   return [
@@ -153,7 +167,7 @@ function serverProperties(ports: StackPorts): string {
     "inter.broker.listener.name=PLAINTEXT",
     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
     ...securityProperties(),
-    `log.dirs=${DATA}`,
+    `log.dirs=${dataDir}`,
     "num.partitions=1",
     "offsets.topic.replication.factor=1",
     "offsets.topic.num.partitions=1",

@@ -186,6 +186,11 @@ export class MemoryStore implements StateStore {
     return false;
   }
 
+  /** Always: memory never goes away. */
+  answering(): boolean {
+    return true;
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();

@@ -193,6 +193,12 @@ export interface StateStore extends AsyncDisposable {
   /** Whether a retry may cure `error` (throttling, a server or network fault). */
   isTransient(error: unknown): boolean;
 
+  /**
+   * False while the store does not answer (its requests fail for an outage or hang), so
+   * writes cannot succeed now; live mode's `/readyz` says not ready meanwhile.
+   */
+  answering(): boolean;
+
   /** Releases connections; the store is unusable afterwards. */
   close(): Promise<void>;
 }

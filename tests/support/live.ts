@@ -6,25 +6,22 @@
  */
 import assert from "node:assert/strict";
 import type { Collection } from "mongodb";
-import { startRelay } from "../../devstack/lib/kafka.ts";
-import type { RelayOptions } from "../../devstack/debezium/relay.ts";
 import {
   eventually,
   LiveWorker,
-  mongoCollection,
   mongoTotals,
+  nextHttpPort,
   nonZero,
   orderstatsOk,
   type Scenario,
-  scenario,
   stackFlags,
   storedTotals,
 } from "../../devstack/lib/scenario.ts";
 
+export { prepare, type RelayedScenario, relayedScenario } from "../../devstack/lib/relayed.ts";
+
 /** Live tests spawn workers and kafkajs clients that outlive single awaits; each test cleans up itself. */
 export const LIVE_TEST_OPTIONS = { sanitizeOps: false, sanitizeResources: false };
-
-let nextPort = 18_100 + Math.floor(Math.random() * 500);
 
 /** Starts a live worker for the scenario on a fresh HTTP port. */
 export function startWorker(
@@ -32,18 +29,7 @@ export function startWorker(
   extra: string[] = [],
   options: { captureStderr?: boolean } = {},
 ): LiveWorker {
-  return new LiveWorker([...stackFlags(s), ...extra], nextPort++, "live", options);
-}
-
-/** Creates the scenario's table and topic (and any extra setup flags, e.g. a DLQ topic). */
-export async function prepare(s: Scenario, partitions = 3, extra: string[] = []): Promise<void> {
-  await orderstatsOk([
-    "--mode=setup",
-    ...stackFlags(s),
-    "--create-topic",
-    `--topic-partitions=${partitions}`,
-    ...extra,
-  ]);
+  return new LiveWorker([...stackFlags(s), ...extra], nextHttpPort(), "live", options);
 }
 
 /** Bootstraps an empty collection, so live has a handoff row to start from. */
@@ -96,40 +82,4 @@ export async function assertTotals(
 /** Waits until DynamoDB's totals equal MongoDB's `$group` over the collection. */
 export function assertConverges(s: Scenario, orders: Collection): Promise<void> {
   return assertTotals(s, () => mongoTotals(orders));
-}
-
-/** A scenario whose collection's changes a relay is writing to its topic; disposing cleans up. */
-export interface RelayedScenario extends AsyncDisposable {
-  s: Scenario;
-  orders: Collection;
-}
-
-/**
- * A fresh scenario: table and topic created (by `--mode=setup` with `setupFlags` added), the
- * relay running from now. `await using` it so the relay stops and the database is dropped
- * whatever the test does.
- */
-export async function relayedScenario(
-  prefix: string,
-  partitions = 3,
-  setupFlags: string[] = [],
-  relayOptions: Partial<RelayOptions> = {},
-): Promise<RelayedScenario> {
-  const s = scenario(prefix);
-  const mongo = await mongoCollection(s);
-  try {
-    await prepare(s, partitions, setupFlags);
-    const relay = await startRelay(s, relayOptions);
-    return {
-      s,
-      orders: mongo.orders,
-      async [Symbol.asyncDispose]() {
-        await relay.stop();
-        await mongo[Symbol.asyncDispose]();
-      },
-    };
-  } catch (error) {
-    await mongo[Symbol.asyncDispose]();
-    throw error;
-  }
 }

@@ -18,6 +18,7 @@ import {
 import { kafkaClient, type KafkaConnection } from "../../sources/kafka/client.ts";
 import type { Compression } from "../../sources/kafka/codecs.ts";
 import { connectKafka } from "../../sources/kafka/connect.ts";
+import { isTransientKafkaError } from "../../sources/kafka/transient.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
@@ -28,11 +29,14 @@ import { ApiMetrics, type ApiOptions, totalsRoutes } from "../serve/api.ts";
 import { LiveMetrics } from "./metrics.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
-import { retries } from "../../util/retry.ts";
+import { retries, sleep } from "../../util/retry.ts";
 import { watchLag } from "./lag_watch.ts";
 
 /** How often live mode logs its counters. */
 const PROGRESS_MS = 30_000;
+
+/** How long a stop waits for a consumer that has not joined its group to disconnect. */
+const UNJOINED_DISCONNECT_MS = 1_000;
 
 /** Options for {@link runLive}. */
 export interface LiveOptions {
@@ -110,11 +114,16 @@ async function work(
   await using _progress = progressLog(metrics);
   await worker.consumer.subscribe({ topic: options.topic, fromBeginning: true });
   const context = batchContext(options, group, handoff, worker.deadLetters(), metrics);
-  await worker.consumer.run({
+  const running = worker.consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: (payload) => handleBatch(payload, worker.consumer, context, options.appliedOffsets),
   });
+  // `run` resolves once the group is joined, which after a crash waits out the dead member's
+  // session (30 s by default): a stop signal must not wait for it. Disconnecting (on dispose)
+  // abandons the join; its failure then no longer matters.
+  await Promise.race([running, stopped]);
+  running.catch(() => {});
   await stopped;
   log("info", "stopping: finishing the batch in hand and leaving the group");
 }
@@ -140,7 +149,8 @@ function healthServer(options: LiveOptions, health: Health, metrics: LiveMetrics
     options.httpPort,
     {
       healthy: () => !health.failed,
-      ready: () => health.handoff && health.joined && !health.failed,
+      // Not ready while DynamoDB does not answer: the worker cannot write, only wait.
+      ready: () => health.handoff && health.joined && !health.failed && pipeline.store.answering(),
       metrics: () => metrics.render() + (api?.render() ?? ""),
     },
     AbortSignal.any([options.signal, stop.signal]),
@@ -165,11 +175,17 @@ function kafkaWorker(options: LiveOptions) {
     maxBytesPerPartition: 8 * 1024 * 1024,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    // A batch failing on a transient state error is retried by restarting the consumer.
+    // A batch failing on a transient state error, or brokers gone for longer than KafkaJS's
+    // own retries, is retried by restarting the consumer in this process (it rejoins the
+    // group and refetches from the last committed offsets).
     retry: {
-      restartOnFailure: (error) => Promise.resolve(options.pipeline.store.isTransient(error)),
+      restartOnFailure: (error) =>
+        Promise.resolve(options.pipeline.store.isTransient(error) || isTransientKafkaError(error)),
     },
   });
+  let hasJoined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => hasJoined = true);
+  const joined = () => hasJoined;
   return {
     consumer,
     async connect(): Promise<void> {
@@ -183,10 +199,28 @@ function kafkaWorker(options: LiveOptions) {
         : new LoggedDeadLetters();
     },
     async [Symbol.asyncDispose]() {
-      await consumer.disconnect();
+      await disconnectConsumer(consumer, joined);
       await producer?.disconnect();
     },
   };
+}
+
+/**
+ * Before the worker joined, KafkaJS's disconnect waits for the JoinGroup request in flight,
+ * which a crashed member's session holds up to the session timeout (30 s by default, often
+ * an orchestrator's whole grace period): that wait is abandoned after a bound. The process
+ * exits right after; nothing was consumed, so nothing is lost. Once joined, disconnecting
+ * finishes the batch in hand, commits and leaves the group.
+ */
+async function disconnectConsumer(consumer: Consumer, joined: () => boolean): Promise<void> {
+  const disconnected = consumer.disconnect();
+  if (joined()) return await disconnected;
+  disconnected.catch(() => {});
+  const left = await Promise.race([
+    disconnected.then(() => true),
+    sleep(UNJOINED_DISCONNECT_MS).then(() => false),
+  ]);
+  if (!left) log("info", "stopped while joining the consumer group; not waiting for the join");
 }
 
 /** Waits for the bootstrap's handoff and marks it live. */
@@ -219,6 +253,11 @@ function stopOnSignalOrCrash(
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
         retries.inc();
+        // Not ready until the restarted consumer has joined the group again.
+        health.joined = false;
+        log("warn", "consumer restarting after a transient failure", {
+          error: payload.error.message,
+        });
         return;
       }
       health.failed = true;

@@ -14,6 +14,11 @@ export const throttles = new Series(
   "counter",
 );
 
+/** How long a connection to DynamoDB may take to open. */
+const CONNECT_TIMEOUT_MS = 3_000;
+/** How long a request may wait for DynamoDB's answer (they take milliseconds). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** Where the table lives; unset fields are left to the AWS SDK's default chains. */
 export interface DynamoConnection {
   /** Endpoint URL; unset: the SDK's (`endpoint_url` in the profile, else AWS's). */
@@ -75,6 +80,13 @@ export function dynamoClient(
       noCredentials,
     ),
     maxAttempts: 3,
+    // A store that stops answering (frozen, a half-open connection) fails the request, which
+    // is retried, instead of hanging the batch forever.
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

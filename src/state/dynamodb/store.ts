@@ -21,6 +21,7 @@ import { handoffItem, keys, ledgerItem, readHandoff, readTotal, totalItem } from
 import { commitLedger, MAX_TRANSACTION_ITEMS, readLedgerEntries } from "./ledger.ts";
 import { AppliedOffsets } from "./applied_offsets.ts";
 import { isTransientDynamoError } from "./retriable.ts";
+import { RequestHealth } from "./request_health.ts";
 import type {
   BulkWriter,
   ClaimCondition,
@@ -97,9 +98,11 @@ export class DynamoStore implements StateStore {
   readonly ledgerTable: string;
   readonly #client: DynamoDBClient;
   readonly #concurrency: number;
+  readonly #health = new RequestHealth();
 
   constructor({ client, table, ledgerTable, concurrency = 16 }: DynamoStoreOptions) {
     this.#client = client;
+    this.#health.watch(client);
     this.table = table;
     this.ledgerTable = ledgerTable ?? defaultLedgerTable(table);
     this.#concurrency = concurrency;
@@ -150,6 +153,11 @@ export class DynamoStore implements StateStore {
   /** See {@link isTransientDynamoError}. */
   isTransient(error: unknown): boolean {
     return isTransientDynamoError(error);
+  }
+
+  /** See {@link RequestHealth.answering}. */
+  answering(): boolean {
+    return this.#health.answering();
   }
 
   /** Destroys the client. */
