@@ -118,6 +118,11 @@ export async function orderstats(
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
+/** Starts orderstats as a child with piped output (to kill it mid-run, e.g. with SIGKILL). */
+export function spawnOrderstats(args: string[], env?: ChildEnv): Deno.ChildProcess {
+  return command(args, "piped", env).spawn();
+}
+
 /** Runs orderstats and fails with its stderr when it exits non-zero. */
 export async function orderstatsOk(args: string[], env?: ChildEnv): Promise<CliResult> {
   const result = await orderstats(args, env);
