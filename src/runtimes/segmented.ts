@@ -197,20 +197,38 @@ async function createPlan(
   }
 }
 
+/** What scanning segments read. */
+interface Scanned {
+  documents: number;
+  badRecords: number;
+}
+
 /** Scans this process's segments concurrently, with one progress across them. */
 async function scanSegments(
   options: SegmentedOptions,
   run: Run & { estimated: number },
-): Promise<{ documents: number; badRecords: number }> {
+): Promise<Scanned> {
   const badRecords = new BadRecordFile(options.badRecordsFile);
   const progress = new Progress({
     label: `bootstrap scan, segments ${options.run.join(",")} of ${options.segments}`,
     total: Math.ceil(run.estimated * options.run.length / options.segments),
   });
+  // The first segment to fail stops its siblings, which mark their rows failed before the
+  // process exits: a re-run can take them at once instead of waiting out their leases.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([run.signal, stop.signal]);
   try {
-    const results = await Promise.all(
-      options.run.map((index) => scanSegment(options, run, index, badRecords, progress)),
-    );
+    const settled = await Promise.allSettled(options.run.map(async (index) => {
+      try {
+        return await scanSegment(options, { ...run, signal }, index, badRecords, progress);
+      } catch (error) {
+        stop.abort(error);
+        throw error;
+      }
+    }));
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    const results = settled.map((result) => (result as PromiseFulfilledResult<Scanned>).value);
     progress.finish();
     return {
       documents: results.reduce((sum, r) => sum + r.documents, 0),
@@ -228,7 +246,7 @@ async function scanSegment(
   index: number,
   badRecords: BadRecordFile,
   progress: Progress,
-): Promise<{ documents: number; badRecords: number }> {
+): Promise<Scanned> {
   const segments = options.pipeline.store.segments;
   const { plan, attempt, leaseMs, signal } = run;
   for (let announced = false;; signal.throwIfAborted()) {
@@ -273,7 +291,7 @@ async function scanClaimed(
     /** An earlier attempt of this plan held the segment: its ledger entries go first. */
     retaken: boolean;
   },
-): Promise<{ documents: number; badRecords: number }> {
+): Promise<Scanned> {
   const segments = options.pipeline.store.segments;
   let documents = 0;
   using lease = new Lease({

@@ -30,7 +30,7 @@ interface PipelineState {
   handoff?: Handoff;
   totals: Map<string, bigint>;
   ledger: Map<string, LedgerEntry>;
-  /** Segment rows by index, and each row's stored totals by attempt. */
+  /** Segment rows by index, and each row's stored totals by segment and attempt. */
   segments: Map<number, SegmentRow>;
   segmentTotals: Map<string, Map<string, bigint>>;
 }
@@ -220,6 +220,9 @@ export class MemoryStore implements StateStore {
   }
 }
 
+/** Where a segment attempt's totals are kept (one attempt may scan several segments). */
+const totalsKey = (row: SegmentRow) => `${row.index}/${row.attempt}`;
+
 /** {@link SegmentStore} in memory, over the pipelines' states. */
 class MemorySegments implements SegmentStore {
   constructor(private readonly state: (pipeline: string) => PipelineState) {}
@@ -256,7 +259,7 @@ class MemorySegments implements SegmentStore {
     return settle(() => {
       if (this.#held(row) === undefined) return false;
       const state = this.state(row.pipeline);
-      if (totals !== undefined) state.segmentTotals.set(row.attempt, new Map(totals));
+      if (totals !== undefined) state.segmentTotals.set(totalsKey(row), new Map(totals));
       state.segments.set(row.index, {
         ...row,
         status: totals === undefined ? "failed" : "done",
@@ -269,7 +272,7 @@ class MemorySegments implements SegmentStore {
   }
 
   totals(row: SegmentRow): Promise<Map<string, bigint>> {
-    return settle(() => new Map(this.state(row.pipeline).segmentTotals.get(row.attempt)));
+    return settle(() => new Map(this.state(row.pipeline).segmentTotals.get(totalsKey(row))));
   }
 
   clearLedger(pipeline: string, segments: readonly number[]): Promise<number> {

@@ -142,6 +142,8 @@ async function killedAndRerun(
   const others = [bootstrap(s, ["--segment=0/3"]), bootstrap(s, ["--segment=2/3"])];
   await scanning(state, s, 1);
   victim.kill("SIGKILL");
+  // While the plan is held: another number of segments is refused.
+  const mismatch = bootstrap(s, ["--segment=0/4"]);
   assert.equal((await victim.output()).code, 137, "segment 1 was killed");
   const done = (await Promise.all(others)).map(summaryOf);
   assert.deepEqual(done.map((d) => [d.event, d.handoff]), [
@@ -150,10 +152,9 @@ async function killedAndRerun(
   ]);
   const plan = await state.readHandoff(s.pipeline);
   assert.equal(plan?.status, "running", "no handoff before every segment is done");
-
-  const mismatch = await bootstrap(s, ["--segment=0/4"]);
-  assert.equal(mismatch.code, 2, mismatch.stderr);
-  assert.match(mismatch.stderr, /being bootstrapped in 3 segments .*not 4/);
+  const refused = await mismatch;
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /being bootstrapped in 3 segments .*not 4/);
 
   const worker = startWorker(s);
   try {

@@ -133,3 +133,36 @@ Deno.test("runSegmentedBootstrap(): segments run one by one, one handoff by the 
   for await (const row of store.totals("orders")) totals.set(row.key, row.total);
   assert.deepEqual(totals, new Map([["a", 9223372036854775007n], ["n:42", 5n]]));
 });
+
+Deno.test("runSegmentedBootstrap(): a failing segment stops its siblings; the re-run resumes exactly", async () => {
+  await using store = new MemoryStore();
+  const options = {
+    pipeline: orderTotals("orders", store),
+    batchSize: 2,
+    badRecordsFile: "/dev/null",
+    segments: 3,
+    run: [0, 1, 2],
+  };
+  class FailingSource extends MemorySource {
+    override async *scan(scan?: ScanOptions): AsyncGenerator<SnapshotDocument> {
+      for await (const item of super.scan(scan)) {
+        if (item.document._id === 3) throw new Error("the cursor died");
+        yield item;
+      }
+    }
+  }
+  await assert.rejects(
+    () => runSegmentedBootstrap({ ...options, source: new FailingSource(ORDERS) }),
+    /the cursor died/,
+  );
+  const rows = await store.segments.read("orders", 3);
+  assert.equal(rows[1]?.status, "failed", "the failing segment");
+  assert.ok(rows.every((row) => row?.status !== "running"), "no segment left claimed");
+  assert.equal((await store.readHandoff("orders"))?.status, "running", "no handoff");
+
+  const rerun = await runSegmentedBootstrap({ ...options, source: new MemorySource(ORDERS) });
+  assert.equal(rerun.handoff, true);
+  const totals = new Map<string, bigint>();
+  for await (const row of store.totals("orders")) totals.set(row.key, row.total);
+  assert.deepEqual(totals, new Map([["a", 9223372036854775007n], ["n:42", 5n]]));
+});

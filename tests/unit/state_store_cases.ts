@@ -272,6 +272,10 @@ export function stateStoreCases(name: string, open: OpenStore): void {
     assert.equal(none, undefined);
     assert.deepEqual([done?.status, done?.attempt, done?.documents], ["done", "a2", 3]);
     assert.deepEqual(await segments.totals(done!), totals);
+    const other = row("a2", { index: 0 });
+    assert.equal(await segments.claim(other, 0), true, "one attempt, a second segment");
+    assert.equal(await segments.finish(other, new Map([["c1", 1n]])), true);
+    assert.deepEqual(await segments.totals(done!), totals, "each segment's totals apart");
     assert.equal(await segments.claim(row("a3"), 9_999), false, "a done row of the plan stays");
     assert.equal(await segments.claim(row("b1", { planId: "plan-2" }), 0), true, "a new plan");
     assert.equal(await segments.finish(row("b1", { planId: "plan-2" })), true, "failed");
