@@ -101,7 +101,9 @@ async function* scanWith(
 ): AsyncGenerator<Document> {
   const filter = range === undefined ? {} : rangeFilter(range.from, range.to, { rareTypes });
   const cursor = collection.find(filter, {
-    sort: { _id: 1 },
+    // A range needs no order (MongoDB walks the _id index for it anyway); unsorted, a server
+    // without range push-down (FerretDB) streams the first batch instead of sorting first.
+    ...(range === undefined ? { sort: { _id: 1 } } : {}),
     batchSize,
     promoteValues: false,
     readConcern: { level: "majority" },
