@@ -301,6 +301,7 @@ async function killMidScan(stage: FaultStage, args: string[], maxDelayMs: number
  */
 async function killBootstrap(args: string[], delayMs: number): Promise<boolean> {
   const child = spawnOrderstats(args);
+  void child.stdout.cancel();
   let stderr = "";
   const drained = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (chunk) => void (stderr += chunk) }),

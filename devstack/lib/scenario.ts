@@ -118,11 +118,9 @@ export async function orderstats(
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-/** Starts orderstats with its stderr piped (to watch its log lines); stdout is discarded. */
-export function spawnOrderstats(args: string[]): Deno.ChildProcess {
-  const child = command(args).spawn();
-  void child.stdout.cancel();
-  return child;
+/** Starts orderstats as a child with piped output (to kill it mid-run, e.g. with SIGKILL). */
+export function spawnOrderstats(args: string[], env?: ChildEnv): Deno.ChildProcess {
+  return command(args, "piped", env).spawn();
 }
 
 /** Runs orderstats and fails with its stderr when it exits non-zero. */

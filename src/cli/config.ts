@@ -49,7 +49,14 @@ export interface Config {
     region?: string;
     dedupTable?: string;
   };
-  bootstrap: { force: boolean; allowNoChangeStreams: boolean; badRecordsFile: string };
+  bootstrap: {
+    force: boolean;
+    allowNoChangeStreams: boolean;
+    badRecordsFile: string;
+    leaseSeconds: number;
+    /** A segmented bootstrap: N segments, and those this process scans. */
+    segments?: { count: number; run: number[] };
+  };
   audit: { readsPerSecond: number; settleSeconds: number; metricsFile?: string };
   writeConcurrency: number;
   createTopic: boolean;
@@ -204,11 +211,7 @@ function toConfig(
       region: get<string | undefined>("ddb-region") ?? (env.AWS_DEFAULT_REGION || undefined),
       dedupTable: get("ddb-dedup-table"),
     },
-    bootstrap: {
-      force: get("force"),
-      allowNoChangeStreams: get("allow-no-change-streams"),
-      badRecordsFile: get("bad-records-file"),
-    },
+    bootstrap: bootstrapConfig(get),
     audit: {
       readsPerSecond: get("audit-rate"),
       settleSeconds: get("audit-settle-seconds"),
@@ -219,6 +222,43 @@ function toConfig(
     customer: get("customer"),
     logLevel: get("log-level"),
   };
+}
+
+function bootstrapConfig(get: Get): Config["bootstrap"] {
+  return {
+    force: get("force"),
+    allowNoChangeStreams: get("allow-no-change-streams"),
+    badRecordsFile: get("bad-records-file"),
+    leaseSeconds: get("bootstrap-lease-seconds"),
+    segments: segmentsOf(get),
+  };
+}
+
+/** `--parallel N` (all N segments here) or `--segment i/N` (segment i of N); none: unsplit. */
+function segmentsOf(get: Get): { count: number; run: number[] } | undefined {
+  const parallel = get<number>("parallel");
+  const segment = get<string | undefined>("segment");
+  if (segment === undefined) {
+    return parallel === 1 ? undefined : {
+      count: parallel,
+      run: Array.from({ length: parallel }, (_, i) => i),
+    };
+  }
+  if (parallel !== 1) {
+    throw new ConfigError(
+      `${named("segment")} scans one segment per process: drop ${named("parallel")} ` +
+        `(got ${parallel}), or use --parallel alone to scan every segment in one process`,
+    );
+  }
+  const match = /^(\d+)\/(\d+)$/.exec(segment.trim());
+  const [index, count] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
+  if (!(count >= 1 && index < count)) {
+    throw new ConfigError(
+      `${named("segment")} must be i/N with 0 ≤ i < N (segments are numbered from 0, ` +
+        `e.g. 0/3, 1/3, 2/3): got "${segment}"`,
+    );
+  }
+  return { count, run: [index] };
 }
 
 /** `--flag (VARIABLE)`, or `--flag` for a flag without a variable: errors name both. */

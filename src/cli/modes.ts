@@ -9,7 +9,8 @@ import { DynamoStore } from "../state/dynamodb/store.ts";
 import { ensureTable } from "../state/dynamodb/tables.ts";
 import { MongoSnapshotSource } from "../sources/mongo/snapshot.ts";
 import { mongoClient } from "../sources/mongo/client.ts";
-import { runBootstrap } from "../runtimes/bootstrap.ts";
+import { type BootstrapOptions, runBootstrap } from "../runtimes/bootstrap.ts";
+import { runSegmentedBootstrap } from "../runtimes/segmented.ts";
 import { orderTotals } from "../app/orderstats.ts";
 import { customerIdJson } from "../pipeline/bson_values.ts";
 import { runLive } from "../runtimes/live/run.ts";
@@ -73,13 +74,14 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
   try {
     await mongo.connect();
     const collection = mongo.db(config.mongo.db).collection(config.mongo.collection);
-    const summary = await runBootstrap({
+    const options: BootstrapOptions = {
       pipeline: orderTotals(config.pipeline, state),
       source: new MongoSnapshotSource(mongo, collection),
       batchSize: config.mongo.batchSize,
       badRecordsFile: config.bootstrap.badRecordsFile,
       force: config.bootstrap.force,
       allowNoChangeStreams: config.bootstrap.allowNoChangeStreams,
+      leaseMs: config.bootstrap.leaseSeconds * 1000,
       // Raw JSON has no position: live starts from the topic's end at the handoff.
       topicEnd: config.kafka.format === "raw"
         ? {
@@ -88,8 +90,20 @@ export async function bootstrap(config: Config, signal: AbortSignal): Promise<vo
         }
         : undefined,
       signal,
+    };
+    const segments = config.bootstrap.segments;
+    if (segments === undefined) {
+      console.log(toJson({ event: "bootstrap_complete", ...await runBootstrap(options) }));
+      return;
+    }
+    const summary = await runSegmentedBootstrap({
+      ...options,
+      segments: segments.count,
+      run: segments.run,
     });
-    console.log(toJson({ event: "bootstrap_complete", ...summary }));
+    // Only the process that wrote the handoff completed the bootstrap.
+    const event = summary.handoff ? "bootstrap_complete" : "bootstrap_segments_done";
+    console.log(toJson({ event, ...summary }));
   } finally {
     await mongo.close();
   }

@@ -322,6 +322,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "Documents per MongoDB cursor batch.",
   },
   {
+    name: "parallel",
+    env: "BOOTSTRAP_PARALLEL",
+    kind: "integer",
+    default: "1",
+    modes: ["bootstrap"],
+    help: "Split the collection into this many _id ranges (segments) and scan them " +
+      "concurrently in this process; one handoff at the end. Re-running after a crash " +
+      "resumes the plan: finished segments are kept.",
+  },
+  {
+    name: "segment",
+    env: "BOOTSTRAP_SEGMENT",
+    kind: "string",
+    modes: ["bootstrap"],
+    help: "Scan only segment i of N (i/N, numbered from 0, e.g. 0/3) of a segmented " +
+      "bootstrap, to spread it over processes or machines: start i = 0…N-1 with the same N. " +
+      "The process finishing the last segment writes the handoff. Not with --parallel.",
+  },
+  {
+    name: "bootstrap-lease-seconds",
+    env: "BOOTSTRAP_LEASE_SECONDS",
+    kind: "integer",
+    default: "30",
+    modes: ["bootstrap"],
+    help: "Lease of a bootstrap's claims (pipeline, segment), renewed every third of it; a " +
+      "crashed run's claim is taken over a further lease after it ended.",
+  },
+  {
     name: "write-concurrency",
     env: "WRITE_CONCURRENCY",
     kind: "integer",

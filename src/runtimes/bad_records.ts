@@ -11,6 +11,8 @@ import { log } from "../util/log.ts";
 /** Appends bad records to a file, opened on the first one, and counts them by kind. */
 export class BadRecordFile {
   #file: Deno.FsFile | undefined;
+  /** One open, however many segments of the process write their first bad record at once. */
+  #opening: Promise<Deno.FsFile> | undefined;
   #count = 0;
   readonly #byKind: Partial<Record<BadRecordKind, number>> = {};
   readonly #encoder = new TextEncoder();
@@ -29,7 +31,8 @@ export class BadRecordFile {
 
   /** Records one bad record (the document as canonical extended JSON). */
   async write(error: BadRecordError, document: unknown): Promise<void> {
-    this.#file ??= await Deno.open(this.path, { create: true, write: true, truncate: true });
+    this.#opening ??= Deno.open(this.path, { create: true, write: true, truncate: true });
+    this.#file = await this.#opening;
     this.#count++;
     this.#byKind[error.kind] = (this.#byKind[error.kind] ?? 0) + 1;
     const { where, kind, reason } = error;
@@ -47,5 +50,6 @@ export class BadRecordFile {
   close(): void {
     this.#file?.close();
     this.#file = undefined;
+    this.#opening = undefined;
   }
 }

@@ -20,7 +20,7 @@
  */
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { Handoff, StateStore } from "../state/store.ts";
-import type { ResumePoint, SnapshotSource } from "../sources/mongo/snapshot.ts";
+import type { IdRange, ResumePoint, SnapshotSource } from "../sources/mongo/snapshot.ts";
 import { NoChangeStreamsError } from "../sources/mongo/snapshot.ts";
 import { readDocument } from "../pipeline/fields.ts";
 import { timestampParts } from "../pipeline/change.ts";
@@ -94,10 +94,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     : AbortSignal.any([options.signal, claim.signal]);
   try {
     const clearedItems = await clearPrevious(options.pipeline, signal);
-    const folded = await scanIntoLedger(
-      { ...options, signal },
-      bootstrapVersion(point?.clusterTime),
-    );
+    const folded = await scanWhole({ ...options, signal }, bootstrapVersion(point?.clusterTime));
     await writeTotals(options.pipeline, folded.totals, signal);
     signal.throwIfAborted();
     await complete(options.pipeline.store, handoff, folded);
@@ -125,7 +122,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
  * A handoff row in the totals table means the old one-table layout: rebuilding is the way
  * to the current one, under the same rule as any rebuild over live state.
  */
-async function refuseOverLegacyLive({ pipeline, force }: BootstrapOptions): Promise<void> {
+export async function refuseOverLegacyLive({ pipeline, force }: BootstrapOptions): Promise<void> {
   const legacy = await pipeline.store.readLegacyHandoff(pipeline.name);
   if (legacy?.status === "live" && !force) {
     throw new StateConflictError(
@@ -136,7 +133,7 @@ async function refuseOverLegacyLive({ pipeline, force }: BootstrapOptions): Prom
 }
 
 /** The row this run claims the pipeline with: `running`, at the position T0. */
-function runningHandoff(
+export function runningHandoff(
   options: BootstrapOptions,
   point: ResumePoint | undefined,
   topicOffsets: Handoff["topicOffsets"],
@@ -159,7 +156,7 @@ function runningHandoff(
 }
 
 /** The pipeline's old totals and ledger go, so a re-run cannot double count. */
-async function clearPrevious(
+export async function clearPrevious(
   pipeline: Pipeline<bigint, StateStore>,
   signal: AbortSignal,
 ): Promise<number> {
@@ -187,11 +184,10 @@ async function complete(store: StateStore, handoff: Handoff, folded: ScanResult)
 }
 
 /** What the scan saw. */
-interface ScanResult {
+export interface ScanResult {
   totals: Map<string, bigint>;
   documents: number;
   badRecords: number;
-  badRecordKinds: Partial<Record<BadRecordKind, number>>;
 }
 
 /** Marks the claim `failed` so the next run may take it at once; a failure here is logged. */
@@ -204,7 +200,8 @@ async function release(store: StateStore, handoff: Handoff): Promise<void> {
   }
 }
 
-async function writeTotals(
+/** Writes absolute totals with the bulk writer. */
+export async function writeTotals(
   pipeline: Pipeline<bigint, StateStore>,
   totals: Map<string, bigint>,
   signal: AbortSignal,
@@ -215,7 +212,8 @@ async function writeTotals(
   await writer.flush();
 }
 
-async function capturePoint(
+/** T0, or undefined when the server has no change streams and that is allowed. */
+export async function capturePoint(
   source: SnapshotSource,
   allowNoChangeStreams: boolean,
 ): Promise<ResumePoint | undefined> {
@@ -230,39 +228,72 @@ async function capturePoint(
   }
 }
 
-async function scanIntoLedger(options: BootstrapOptions, version: string): Promise<ScanResult> {
-  const { pipeline, source, signal } = options;
-  const { monoid, fields, store } = pipeline;
-  const totals = new Map<string, bigint>();
+/** The whole collection into the ledger, with its progress and bad-records file. */
+async function scanWhole(
+  options: BootstrapOptions,
+  version: string,
+): Promise<ScanResult & Pick<BootstrapSummary, "badRecordKinds">> {
   const badRecords = new BadRecordFile(options.badRecordsFile);
-  const progress = new Progress({ label: "bootstrap scan", total: await source.estimatedCount() });
-  const writer = store.bulkWriter(pipeline.name, signal);
-  let documents = 0;
+  const progress = new Progress({
+    label: "bootstrap scan",
+    total: await options.source.estimatedCount(),
+  });
   try {
-    // Two cursor batches ahead: the next batch arrives while the writers drain this one.
-    const scan = readAhead(
-      source.scan({ batchSize: options.batchSize, signal }),
-      2 * options.batchSize,
-    );
-    for await (const { document, where } of scan) {
-      documents++;
-      progress.tick();
-      let record;
-      try {
-        record = readDocument(fields, document, where);
-      } catch (error) {
-        if (!(error instanceof BadRecordError)) throw error;
-        await badRecords.write(error, document);
-        continue;
-      }
-      const { id, key, value } = record;
-      totals.set(key, monoid.combine(totals.get(key) ?? monoid.empty, value));
-      await writer.putLedger({ record: id, present: true, key, value, version });
-    }
-    await writer.flush();
+    const folded = await scanIntoLedger({ ...options, version, badRecords, progress });
+    progress.finish();
+    return { ...folded, badRecordKinds: badRecords.byKind };
   } finally {
     badRecords.close();
   }
-  progress.finish();
-  return { totals, documents, badRecords: badRecords.count, badRecordKinds: badRecords.byKind };
+}
+
+/** One scan: of the whole source, or of one segment's range. */
+export interface ScanStep {
+  pipeline: Pipeline<bigint, StateStore>;
+  source: SnapshotSource;
+  batchSize: number;
+  signal?: AbortSignal;
+  /** The ledger version of every entry written (`<T0>/b`). */
+  version: string;
+  badRecords: BadRecordFile;
+  /** Ticked per document; shared by the segments a process scans. */
+  progress: Pick<Progress, "tick">;
+  range?: IdRange;
+  /** The segment scanned, recorded in its ledger entries. */
+  segment?: number;
+}
+
+/**
+ * Writes every scanned record's ledger entry and folds values per key in memory, so memory
+ * grows with distinct keys, not with records.
+ */
+export async function scanIntoLedger(step: ScanStep): Promise<ScanResult> {
+  const { pipeline, source, signal, version, segment, badRecords, progress } = step;
+  const { monoid, fields, store } = pipeline;
+  const totals = new Map<string, bigint>();
+  const writer = store.bulkWriter(pipeline.name, signal);
+  let [documents, bad] = [0, 0];
+  // Two cursor batches ahead: the next batch arrives while the writers drain this one.
+  const scan = readAhead(
+    source.scan({ batchSize: step.batchSize, signal, range: step.range }),
+    2 * step.batchSize,
+  );
+  for await (const { document, where } of scan) {
+    documents++;
+    progress.tick();
+    let record;
+    try {
+      record = readDocument(fields, document, where);
+    } catch (error) {
+      if (!(error instanceof BadRecordError)) throw error;
+      bad++;
+      await badRecords.write(error, document);
+      continue;
+    }
+    const { id, key, value } = record;
+    totals.set(key, monoid.combine(totals.get(key) ?? monoid.empty, value));
+    await writer.putLedger({ record: id, present: true, key, value, version, segment });
+  }
+  await writer.flush();
+  return { totals, documents, badRecords: bad };
 }

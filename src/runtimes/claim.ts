@@ -10,7 +10,7 @@
  */
 import type { Handoff, StateStore } from "../state/store.ts";
 import { OrderstatsError } from "../util/errors.ts";
-import { errorFields, log } from "../util/log.ts";
+import { Lease } from "./lease.ts";
 
 /** A bootstrap refused to run, or lost its claim on the pipeline to another run. */
 export class StateConflictError extends OrderstatsError {
@@ -36,19 +36,29 @@ export interface ClaimOptions {
 
 /** The pipeline held by one bootstrap run; dispose it to stop renewing. */
 export class BootstrapClaim implements Disposable {
-  readonly #controller = new AbortController();
-  readonly #renewer: ReturnType<typeof setInterval>;
-  #deadline: ReturnType<typeof setTimeout>;
-  #disposed = false;
+  readonly #lease: Lease;
 
   private constructor(
-    private readonly store: StateStore,
+    store: StateStore,
     readonly handoff: Handoff,
-    private readonly leaseMs: number,
-    claimedAt: number,
+    leaseMs: number,
+    takenAt: number,
   ) {
-    this.#deadline = setTimeout(() => this.#lapse(), claimedAt + leaseMs - Date.now());
-    this.#renewer = setInterval(() => void this.#renew(), leaseMs / 3);
+    const { pipeline, runId } = handoff;
+    this.#lease = new Lease({
+      renew: (until) => store.renewClaim(pipeline, runId, until),
+      leaseMs,
+      takenAt,
+      lost: (how) =>
+        new StateConflictError(
+          `Bootstrap ${runId} of pipeline "${pipeline}" stopped: ${
+            how === "taken"
+              ? `another bootstrap took over pipeline "${pipeline}"`
+              : `its claim was not renewed within ${leaseMs / 1000}s`
+          }. Its partial writes are not marked complete; the run that holds the claim ` +
+            "rebuilds them.",
+        ),
+    });
   }
 
   /**
@@ -71,54 +81,35 @@ export class BootstrapClaim implements Disposable {
     return new BootstrapClaim(store, handoff, leaseMs, claimedAt);
   }
 
+  /**
+   * Shares the claim of a running plan (a segmented bootstrap's processes all renew it):
+   * undefined when the plan's row is no longer `running` under its run id.
+   */
+  static async join(
+    store: StateStore,
+    handoff: Handoff,
+    leaseMs = DEFAULT_LEASE_MS,
+  ): Promise<BootstrapClaim | undefined> {
+    const joinedAt = Date.now();
+    if (!await store.renewClaim(handoff.pipeline, handoff.runId, joinedAt + leaseMs)) {
+      return undefined;
+    }
+    return new BootstrapClaim(store, handoff, leaseMs, joinedAt);
+  }
+
   /** Aborts when the claim is lost or its lease lapsed; its reason says which. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#lease.signal;
   }
 
   /** Stops renewing (the row keeps whatever status was written last). */
   [Symbol.dispose](): void {
-    this.#disposed = true;
-    clearInterval(this.#renewer);
-    clearTimeout(this.#deadline);
-  }
-
-  async #renew(): Promise<void> {
-    if (this.signal.aborted) return;
-    const sentAt = Date.now();
-    try {
-      const { pipeline, runId } = this.handoff;
-      const renewed = await this.store.renewClaim(pipeline, runId, sentAt + this.leaseMs);
-      if (this.#disposed) return; // finished meanwhile: no timer may outlive the run
-      if (!renewed) {
-        this.#lose(`another bootstrap took over pipeline "${pipeline}"`);
-        return;
-      }
-      clearTimeout(this.#deadline);
-      this.#deadline = setTimeout(() => this.#lapse(), sentAt + this.leaseMs - Date.now());
-    } catch (error) {
-      // The lease deadline decides; a later renewal may still get through.
-      log("warn", "could not renew the bootstrap claim", errorFields(error));
-    }
-  }
-
-  #lapse(): void {
-    this.#lose(`its claim was not renewed within ${this.leaseMs / 1000}s`);
-  }
-
-  #lose(why: string): void {
-    if (this.signal.aborted) return;
-    this[Symbol.dispose]();
-    this.#controller.abort(
-      new StateConflictError(
-        `Bootstrap ${this.handoff.runId} of pipeline "${this.handoff.pipeline}" stopped: ${why}. ` +
-          "Its partial writes are not marked complete; the run that holds the claim rebuilds them.",
-      ),
-    );
+    this.#lease[Symbol.dispose]();
   }
 }
 
-function refusal(pipeline: string, holder: Handoff | undefined, leaseMs: number) {
+/** Why a bootstrap could not claim `pipeline` from the row `holder`. */
+export function refusal(pipeline: string, holder: Handoff | undefined, leaseMs: number) {
   if (holder?.status === "live") {
     return new StateConflictError(
       `Refusing to bootstrap pipeline "${pipeline}": live mode has applied changes ` +

@@ -15,6 +15,8 @@ import {
   LedgerConflictError,
   type LedgerEntry,
   type LedgerWrite,
+  type SegmentRow,
+  type SegmentStore,
   type StateStore,
   type TotalRow,
   type TotalsPage,
@@ -28,6 +30,9 @@ interface PipelineState {
   handoff?: Handoff;
   totals: Map<string, bigint>;
   ledger: Map<string, LedgerEntry>;
+  /** Segment rows by index, and each row's stored totals by segment and attempt. */
+  segments: Map<number, SegmentRow>;
+  segmentTotals: Map<string, Map<string, bigint>>;
 }
 
 /** Every pipeline's state in maps; see the module comment. */
@@ -36,6 +41,7 @@ export class MemoryStore implements StateStore {
   readonly totalsTable = "memory";
   readonly #pipelines = new Map<string, PipelineState>();
   #closed = false;
+  readonly segments: SegmentStore = new MemorySegments((pipeline) => this.#state(pipeline));
 
   readHandoff(pipeline: string): Promise<Handoff | undefined> {
     return settle(() => {
@@ -60,6 +66,7 @@ export class MemoryStore implements StateStore {
       const stored = state.handoff;
       if (expect.runId !== undefined && stored?.runId !== expect.runId) return false;
       if (expect.status !== undefined && stored?.status !== expect.status) return false;
+      if (expect.finisher !== undefined && stored?.plan?.finisher !== expect.finisher) return false;
       state.handoff = { ...handoff };
       return true;
     });
@@ -95,6 +102,8 @@ export class MemoryStore implements StateStore {
       const cleared = state.totals.size + state.ledger.size;
       state.totals.clear();
       state.ledger.clear();
+      state.segments.clear();
+      state.segmentTotals.clear();
       return cleared;
     });
   }
@@ -204,10 +213,120 @@ export class MemoryStore implements StateStore {
     if (this.#closed) throw new Error("MemoryStore is closed");
     let state = this.#pipelines.get(pipeline);
     if (state === undefined) {
-      state = { totals: new Map(), ledger: new Map() };
+      state = {
+        totals: new Map(),
+        ledger: new Map(),
+        segments: new Map(),
+        segmentTotals: new Map(),
+      };
       this.#pipelines.set(pipeline, state);
     }
     return state;
+  }
+}
+
+/** Where a segment attempt's totals are kept (one attempt may scan several segments). */
+const totalsKey = (row: SegmentRow) => `${row.index}/${row.attempt}`;
+
+/** {@link SegmentStore} in memory, over the pipelines' states. */
+class MemorySegments implements SegmentStore {
+  constructor(private readonly state: (pipeline: string) => PipelineState) {}
+
+  read(pipeline: string, count: number): Promise<(SegmentRow | undefined)[]> {
+    return settle(() => {
+      const rows = this.state(pipeline).segments;
+      return Array.from({ length: count }, (_, i) => rows.has(i) ? { ...rows.get(i)! } : undefined);
+    });
+  }
+
+  claim(row: SegmentRow, staleBefore: number): Promise<boolean> {
+    return settle(() => {
+      const rows = this.state(row.pipeline).segments;
+      const stored = rows.get(row.index);
+      const claimable = stored === undefined || stored.planId !== row.planId ||
+        stored.status === "failed" ||
+        (stored.status === "running" && (stored.leaseUntil ?? 0) < staleBefore);
+      if (claimable) rows.set(row.index, { ...row });
+      return claimable;
+    });
+  }
+
+  renew(row: SegmentRow, leaseUntil: number, documents: number): Promise<boolean> {
+    return settle(() => {
+      const stored = this.#held(row);
+      if (stored === undefined) return false;
+      Object.assign(stored, { leaseUntil, documents });
+      return true;
+    });
+  }
+
+  finish(row: SegmentRow, totals?: ReadonlyMap<string, bigint>): Promise<boolean> {
+    return settle(() => {
+      if (this.#held(row) === undefined) return false;
+      const state = this.state(row.pipeline);
+      if (totals !== undefined) state.segmentTotals.set(totalsKey(row), new Map(totals));
+      state.segments.set(row.index, {
+        ...row,
+        status: totals === undefined ? "failed" : "done",
+        leaseUntil: undefined,
+        chunks: totals === undefined ? undefined : 1,
+        completedAt: new Date().toISOString(),
+      });
+      return true;
+    });
+  }
+
+  totals(row: SegmentRow): Promise<Map<string, bigint>> {
+    return settle(() => new Map(this.state(row.pipeline).segmentTotals.get(totalsKey(row))));
+  }
+
+  clearLedger(pipeline: string, segments: readonly number[]): Promise<number> {
+    return settle(() => {
+      const ledger = this.state(pipeline).ledger;
+      let cleared = 0;
+      for (const [record, entry] of ledger) {
+        if (entry.segment !== undefined && segments.includes(entry.segment)) {
+          ledger.delete(record);
+          cleared++;
+        }
+      }
+      return cleared;
+    });
+  }
+
+  claimFinish(
+    pipeline: string,
+    planId: string,
+    runId: string,
+    until: number,
+    staleBefore: number,
+  ): Promise<boolean> {
+    return settle(() => {
+      const plan = this.#runningPlan(pipeline, planId);
+      const free = plan !== undefined && (plan.finisher === undefined ||
+        plan.finisher === runId || (plan.finisherUntil ?? 0) < staleBefore);
+      if (free) Object.assign(plan, { finisher: runId, finisherUntil: until });
+      return free;
+    });
+  }
+
+  markCleared(pipeline: string, planId: string): Promise<boolean> {
+    return settle(() => {
+      const plan = this.#runningPlan(pipeline, planId);
+      if (plan !== undefined) plan.cleared = true;
+      return plan !== undefined;
+    });
+  }
+
+  #runningPlan(pipeline: string, planId: string) {
+    const handoff = this.state(pipeline).handoff;
+    const running = handoff?.runId === planId && handoff.status === "running";
+    return running ? handoff.plan && (handoff.plan = { ...handoff.plan }) : undefined;
+  }
+
+  #held(row: SegmentRow): SegmentRow | undefined {
+    const stored = this.state(row.pipeline).segments.get(row.index);
+    return stored?.attempt === row.attempt && stored.status === "running" ? stored : undefined;
   }
 }
 

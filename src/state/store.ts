@@ -33,6 +33,11 @@ export interface LedgerEntry {
   key?: string;
   value?: bigint;
   version: string;
+  /**
+   * The bootstrap segment that wrote it (segmented bootstraps only), so a re-run of a
+   * killed segment can delete what the killed run wrote before scanning again.
+   */
+  segment?: number;
 }
 
 /**
@@ -66,15 +71,58 @@ export interface Handoff {
   badRecords: number;
   /** While `running`: epoch ms until which the bootstrap's claim is valid unless renewed. */
   leaseUntil?: number;
+  /** A segmented bootstrap's plan: the number of `_id` ranges and their boundaries. */
+  plan?: SegmentPlan;
   startedAt: string;
   completedAt?: string;
   liveSince?: string;
+}
+
+/**
+ * How a segmented bootstrap splits the collection: `segments` ranges of `_id`, cut at
+ * `boundaries` (segments − 1 values, ascending, encoded by the source; empty ranges are
+ * allowed). Stored in the handoff row, so every process scans the same ranges.
+ */
+export interface SegmentPlan {
+  segments: number;
+  boundaries: readonly string[];
+  /** The previous state has been cleared: segments may write. */
+  cleared: boolean;
+  /** The run finishing the plan (reading segment totals, writing totals and the handoff). */
+  finisher?: string;
+  /** Epoch ms until which the finisher's claim holds unless renewed. */
+  finisherUntil?: number;
+}
+
+/** Status of one segment of a segmented bootstrap. */
+export type SegmentStatus = "running" | "failed" | "done";
+
+/** The row of one segment of a segmented bootstrap's plan. */
+export interface SegmentRow {
+  pipeline: string;
+  /** The plan's run id (the handoff row's `runId`). */
+  planId: string;
+  index: number;
+  /** The process run scanning it; a re-run after a crash is a new attempt. */
+  attempt: string;
+  status: SegmentStatus;
+  /** While `running`: epoch ms until which the attempt's claim holds unless renewed. */
+  leaseUntil?: number;
+  /** Documents scanned so far (updated with each lease renewal) or in all. */
+  documents: number;
+  badRecords: number;
+  /** When `done`: how many items hold its per-key totals. */
+  chunks?: number;
+  startedAt: string;
+  completedAt?: string;
 }
 
 /** When a handoff write may happen: over a row of that run and/or with that status. */
 export interface HandoffCondition {
   runId?: string;
   status?: HandoffStatus;
+  /** The plan's finisher (segmented bootstraps). */
+  finisher?: string;
 }
 
 /** When a bootstrap may claim a pipeline, besides a row that is absent, complete or failed. */
@@ -190,6 +238,9 @@ export interface StateStore extends AsyncDisposable {
    */
   totalsPage(pipeline: string, page: { limit: number; after?: string }): Promise<TotalsPage>;
 
+  /** The segment rows of a segmented bootstrap. */
+  readonly segments: SegmentStore;
+
   /** Whether a retry may cure `error` (throttling, a server or network fault). */
   isTransient(error: unknown): boolean;
 
@@ -201,6 +252,46 @@ export interface StateStore extends AsyncDisposable {
 
   /** Releases connections; the store is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * The rows of a segmented bootstrap's segments (`S#`) and their per-customer totals (`F#`),
+ * beside the handoff row that holds the plan. Every write is conditional on the plan and
+ * the attempt, like the claim on the handoff row.
+ */
+export interface SegmentStore {
+  /** The rows of segments 0…count−1 (undefined where there is none). */
+  read(pipeline: string, count: number): Promise<(SegmentRow | undefined)[]>;
+  /**
+   * Puts `row` (status `running`) if no other attempt of its plan holds the segment: no row,
+   * a row of another plan, a `failed` one, or a `running` one whose lease ended before
+   * `staleBefore`. False when the row stood in the way.
+   */
+  claim(row: SegmentRow, staleBefore: number): Promise<boolean>;
+  /** Extends the attempt's lease and records its progress; false when it lost the segment. */
+  renew(row: SegmentRow, leaseUntil: number, documents: number): Promise<boolean>;
+  /**
+   * Stores the segment's per-key totals, then marks the row `done` (or `failed` when
+   * `totals` is undefined), if the attempt still holds it; false when it did not.
+   */
+  finish(row: SegmentRow, totals?: ReadonlyMap<string, bigint>): Promise<boolean>;
+  /** The per-key totals a `done` row's attempt stored. */
+  totals(row: SegmentRow): Promise<Map<string, bigint>>;
+  /** Deletes the pipeline's ledger entries written by these segments; returns how many. */
+  clearLedger(pipeline: string, segments: readonly number[], signal?: AbortSignal): Promise<number>;
+  /**
+   * Makes `runId` the plan's finisher until `until` (or extends it), if the plan is still
+   * running and has no other finisher whose claim ended after `staleBefore`.
+   */
+  claimFinish(
+    pipeline: string,
+    planId: string,
+    runId: string,
+    until: number,
+    staleBefore: number,
+  ): Promise<boolean>;
+  /** Records that the plan's previous state is cleared, if the plan is still running. */
+  markCleared(pipeline: string, planId: string): Promise<boolean>;
 }
 
 /** Live's optional watermarks of applied Kafka offsets (`--ddb-dedup-table`). */

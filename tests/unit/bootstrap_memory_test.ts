@@ -9,10 +9,12 @@ import { type ClusterTime, packTimestamp } from "../../src/pipeline/change.ts";
 import { runBootstrap, StateConflictError } from "../../src/runtimes/bootstrap.ts";
 import type {
   ResumePoint,
+  ScanOptions,
   SnapshotDocument,
   SnapshotSource,
 } from "../../src/sources/mongo/snapshot.ts";
 import { MemoryStore } from "../../src/state/memory.ts";
+import { runSegmentedBootstrap, SegmentPlanError } from "../../src/runtimes/segmented.ts";
 import { bootstrapVersion } from "../../src/state/version.ts";
 
 const T0: ClusterTime = packTimestamp(1741186978, 3);
@@ -27,8 +29,18 @@ class MemorySource implements SnapshotSource {
   estimatedCount(): Promise<number> {
     return Promise.resolve(this.documents.length);
   }
-  async *scan(): AsyncGenerator<SnapshotDocument> {
+  /** Numeric `_id`s only: cuts are their decimal text. */
+  splitPoints(segments: number): Promise<string[]> {
+    const ids = this.documents.map((d) => Number(d._id)).sort((a, b) => a - b);
+    const step = ids.length / segments;
+    const cuts = Array.from({ length: segments - 1 }, (_, k) => ids[Math.ceil((k + 1) * step)]);
+    return Promise.resolve(cuts.filter((cut) => cut !== undefined).map(String));
+  }
+  async *scan({ range }: ScanOptions = { batchSize: 1 }): AsyncGenerator<SnapshotDocument> {
+    const from = Number(range?.from ?? -Infinity);
+    const to = Number(range?.to ?? Infinity);
     for (const document of this.documents) {
+      if (!(Number(document._id) >= from && Number(document._id) < to)) continue;
       yield await Promise.resolve({ document, where: `${this.namespace} _id=${document._id}` });
     }
   }
@@ -90,4 +102,67 @@ Deno.test("runBootstrap() refuses to rebuild over live state unless forced, and 
   const { summary } = await bootstrap(store, { force: true });
   assert.equal(summary.clearedItems, 3 + 2, "three ledger entries and two totals");
   assert.equal((await store.readHandoff("orders"))?.status, "complete");
+});
+
+Deno.test("runSegmentedBootstrap(): segments run one by one, one handoff by the last, exact totals", async () => {
+  await using store = new MemoryStore();
+  const options = {
+    pipeline: orderTotals("orders", store),
+    source: new MemorySource(ORDERS),
+    batchSize: 2,
+    badRecordsFile: "/dev/null",
+    segments: 3,
+  };
+  const first = await runSegmentedBootstrap({ ...options, run: [2] });
+  assert.equal(first.handoff, false);
+  assert.equal((await store.readHandoff("orders"))?.status, "running");
+  await assert.rejects(
+    () => runSegmentedBootstrap({ ...options, segments: 4, run: [0] }),
+    SegmentPlanError,
+  );
+  assert.equal((await runSegmentedBootstrap({ ...options, run: [0] })).handoff, false);
+  const last = await runSegmentedBootstrap({ ...options, run: [1] });
+  assert.deepEqual([last.handoff, last.planDocuments, last.keys], [true, 4, 2]);
+  const handoff = await store.readHandoff("orders");
+  assert.deepEqual([handoff?.status, handoff?.runId, handoff?.clusterTime], [
+    "complete",
+    first.runId,
+    T0,
+  ]);
+  const totals = new Map<string, bigint>();
+  for await (const row of store.totals("orders")) totals.set(row.key, row.total);
+  assert.deepEqual(totals, new Map([["a", 9223372036854775007n], ["n:42", 5n]]));
+});
+
+Deno.test("runSegmentedBootstrap(): a failing segment stops its siblings; the re-run resumes exactly", async () => {
+  await using store = new MemoryStore();
+  const options = {
+    pipeline: orderTotals("orders", store),
+    batchSize: 2,
+    badRecordsFile: "/dev/null",
+    segments: 3,
+    run: [0, 1, 2],
+  };
+  class FailingSource extends MemorySource {
+    override async *scan(scan?: ScanOptions): AsyncGenerator<SnapshotDocument> {
+      for await (const item of super.scan(scan)) {
+        if (item.document._id === 3) throw new Error("the cursor died");
+        yield item;
+      }
+    }
+  }
+  await assert.rejects(
+    () => runSegmentedBootstrap({ ...options, source: new FailingSource(ORDERS) }),
+    /the cursor died/,
+  );
+  const rows = await store.segments.read("orders", 3);
+  assert.equal(rows[1]?.status, "failed", "the failing segment");
+  assert.ok(rows.every((row) => row?.status !== "running"), "no segment left claimed");
+  assert.equal((await store.readHandoff("orders"))?.status, "running", "no handoff");
+
+  const rerun = await runSegmentedBootstrap({ ...options, source: new MemorySource(ORDERS) });
+  assert.equal(rerun.handoff, true);
+  const totals = new Map<string, bigint>();
+  for await (const row of store.totals("orders")) totals.set(row.key, row.total);
+  assert.deepEqual(totals, new Map([["a", 9223372036854775007n], ["n:42", 5n]]));
 });

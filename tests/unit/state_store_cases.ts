@@ -10,6 +10,7 @@ import {
   type Handoff,
   LedgerConflictError,
   type LedgerEntry,
+  type SegmentRow,
   type StateStore,
 } from "../../src/state/store.ts";
 
@@ -78,6 +79,13 @@ export function stateStoreCases(name: string, open: OpenStore): void {
       leaseUntil: 1_741_186_999_000,
       completedAt: "2026-01-01T00:01:00.000Z",
       liveSince: "2026-01-01T00:02:00.000Z",
+      plan: {
+        segments: 3,
+        boundaries: ['{"$numberInt":"5"}', '"s1"'],
+        cleared: true,
+        finisher: "run-2",
+        finisherUntil: 1_741_186_998_000,
+      },
     });
     assert.equal(await store.putHandoff(full), true);
     assert.deepEqual(await store.readHandoff(P), full);
@@ -235,5 +243,71 @@ export function stateStoreCases(name: string, open: OpenStore): void {
       new Map([["a", 1n], ["b", 2n], ["c", 3n]]),
     );
     assert.equal((await store.readHandoff(P))?.runId, "run-1", "the handoff row stays");
+  });
+
+  test("a segment is claimed by one attempt, renewed and finished only by it", async (store) => {
+    const row = (attempt: string, fields: Partial<SegmentRow> = {}): SegmentRow => ({
+      pipeline: P,
+      planId: "plan-1",
+      index: 1,
+      attempt,
+      status: "running",
+      leaseUntil: 1_000,
+      documents: 0,
+      badRecords: 0,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      ...fields,
+    });
+    const segments = store.segments;
+    assert.equal(await segments.claim(row("a1"), 0), true, "no row yet");
+    assert.equal(await segments.claim(row("a2"), 999), false, "its lease holds");
+    assert.equal(await segments.renew(row("a2"), 5_000, 7), false, "not a2's");
+    assert.equal(await segments.renew(row("a1"), 2_000, 7), true);
+    assert.equal(await segments.claim(row("a2"), 1_999), false, "renewed until 2000");
+    assert.equal(await segments.claim(row("a2"), 2_001), true, "a stale lease is taken over");
+    assert.equal(await segments.finish(row("a1"), new Map([["x", 1n]])), false, "lost it");
+    const totals = new Map([["c1", 9223372036854775807n], ["n:42", -5n]]);
+    assert.equal(await segments.finish(row("a2", { documents: 3 }), totals), true);
+    const [none, done] = await segments.read(P, 2);
+    assert.equal(none, undefined);
+    assert.deepEqual([done?.status, done?.attempt, done?.documents], ["done", "a2", 3]);
+    assert.deepEqual(await segments.totals(done!), totals);
+    const other = row("a2", { index: 0 });
+    assert.equal(await segments.claim(other, 0), true, "one attempt, a second segment");
+    assert.equal(await segments.finish(other, new Map([["c1", 1n]])), true);
+    assert.deepEqual(await segments.totals(done!), totals, "each segment's totals apart");
+    assert.equal(await segments.claim(row("a3"), 9_999), false, "a done row of the plan stays");
+    assert.equal(await segments.claim(row("b1", { planId: "plan-2" }), 0), true, "a new plan");
+    assert.equal(await segments.finish(row("b1", { planId: "plan-2" })), true, "failed");
+    assert.equal((await segments.read(P, 2))[1]?.status, "failed");
+    assert.equal(await segments.claim(row("b2", { planId: "plan-2" }), 0), true, "a failed row");
+  });
+
+  test("a segment's ledger entries are cleared apart; finish and cleared need the running plan", async (store) => {
+    const writer = store.bulkWriter(P);
+    await writer.putLedger({ ...entry("n:1", "b", "a", 1n), segment: 0 });
+    await writer.putLedger({ ...entry("n:2", "b", "a", 2n), segment: 1 });
+    await writer.putLedger(entry("n:3", "b", "a", 3n));
+    await writer.flush();
+    assert.equal(await store.segments.clearLedger(P, [1]), 1);
+    assert.deepEqual([...(await store.readLedger(P, ["n:1", "n:2", "n:3"])).keys()].sort(), [
+      "n:1",
+      "n:3",
+    ]);
+
+    const plan = { segments: 2, boundaries: ['"m"'], cleared: false };
+    assert.equal(await store.segments.markCleared(P, "run-1"), false, "no plan yet");
+    assert.equal(await store.putHandoff(handoff({ plan })), true);
+    assert.equal(await store.segments.markCleared(P, "run-9"), false, "another plan");
+    assert.equal(await store.segments.markCleared(P, "run-1"), true);
+    assert.equal((await store.readHandoff(P))?.plan?.cleared, true);
+    assert.equal(await store.segments.claimFinish(P, "run-1", "a1", 2_000, 0), true);
+    assert.equal(await store.segments.claimFinish(P, "run-1", "a2", 2_000, 1_999), false);
+    assert.equal(await store.segments.claimFinish(P, "run-1", "a1", 3_000, 0), true, "renewed");
+    assert.equal(await store.segments.claimFinish(P, "run-1", "a2", 4_000, 3_001), true, "stale");
+    const done = handoff({ status: "complete", plan: { ...plan, cleared: true } });
+    assert.equal(await store.putHandoff(done, { runId: "run-1", finisher: "a1" }), false);
+    assert.equal(await store.putHandoff(done, { runId: "run-1", finisher: "a2" }), true);
+    assert.equal(await store.segments.claimFinish(P, "run-1", "a3", 9_000, 9_000), false, "done");
   });
 }

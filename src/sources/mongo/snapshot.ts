@@ -11,6 +11,7 @@ import { type ResumeToken, tokenClusterTime } from "./resume_token.ts";
 import type { ClusterTime } from "../../pipeline/change.ts";
 import { OrderstatsError, ServiceError } from "../../util/errors.ts";
 import { describe } from "../../util/describe.ts";
+import { isUnknownTypeAlias, rangeFilter, splitPoints } from "./id_ranges.ts";
 
 /** Where the change stream stood just before the scan started. */
 export interface ResumePoint {
@@ -78,10 +79,31 @@ export async function captureResumePoint(
  */
 export async function* scanCollection(
   collection: Collection,
-  { batchSize, signal }: { batchSize: number; signal?: AbortSignal },
+  options: ScanOptions,
 ): AsyncGenerator<Document> {
-  const cursor = collection.find({}, {
-    sort: { _id: 1 },
+  let started = false;
+  try {
+    for await (const doc of scanWith(collection, options, true)) {
+      started = true;
+      yield doc;
+    }
+  } catch (error) {
+    // Refused before the first document: the server knows (and holds) no rare types.
+    if (started || options.range === undefined || !isUnknownTypeAlias(error)) throw error;
+    yield* scanWith(collection, options, false);
+  }
+}
+
+async function* scanWith(
+  collection: Collection,
+  { batchSize, signal, range }: ScanOptions,
+  rareTypes: boolean,
+): AsyncGenerator<Document> {
+  const filter = range === undefined ? {} : rangeFilter(range.from, range.to, { rareTypes });
+  const cursor = collection.find(filter, {
+    // A range needs no order (MongoDB walks the _id index for it anyway); unsorted, a server
+    // without range push-down (FerretDB) streams the first batch instead of sorting first.
+    ...(range === undefined ? { sort: { _id: 1 } } : {}),
     batchSize,
     promoteValues: false,
     readConcern: { level: "majority" },
@@ -94,6 +116,23 @@ export async function* scanCollection(
   } finally {
     await cursor.close();
   }
+}
+
+/**
+ * A range of `_id`s, `[from, to)`, ends as {@link SnapshotSource.splitPoints} returns them;
+ * an absent end is unbounded.
+ */
+export interface IdRange {
+  from?: string;
+  to?: string;
+}
+
+/** What to scan, how many documents per batch. */
+export interface ScanOptions {
+  batchSize: number;
+  signal?: AbortSignal;
+  /** Only these `_id`s. @default all */
+  range?: IdRange;
 }
 
 /** One scanned document, and how errors name it (`db.orders _id=42`). */
@@ -110,8 +149,13 @@ export interface SnapshotSource {
   resumePoint(): Promise<ResumePoint>;
   /** A cheap estimate of the number of documents, for progress only. */
   estimatedCount(): Promise<number>;
-  /** Every document, each named for error messages. */
-  scan(options: { batchSize: number; signal?: AbortSignal }): AsyncIterable<SnapshotDocument>;
+  /**
+   * Up to `segments − 1` ascending `_id`s (encoded) cutting the collection into ranges of
+   * about equal size, for a segmented bootstrap.
+   */
+  splitPoints(segments: number, signal?: AbortSignal): Promise<string[]>;
+  /** Every document (of the range), each named for error messages. */
+  scan(options: ScanOptions): AsyncIterable<SnapshotDocument>;
 }
 
 /** A MongoDB collection read as a bootstrap source. */
@@ -136,10 +180,13 @@ export class MongoSnapshotSource implements SnapshotSource {
     return this.collection.estimatedDocumentCount();
   }
 
-  /** Every document in `_id` order, named for error messages. */
-  async *scan(
-    options: { batchSize: number; signal?: AbortSignal },
-  ): AsyncGenerator<SnapshotDocument> {
+  /** See {@link splitPoints}. */
+  splitPoints(segments: number, signal?: AbortSignal): Promise<string[]> {
+    return splitPoints(this.collection, segments, signal);
+  }
+
+  /** Every document (of the range) in `_id` order, named for error messages. */
+  async *scan(options: ScanOptions): AsyncGenerator<SnapshotDocument> {
     for await (const document of scanCollection(this.collection, options)) {
       yield { document, where: `${this.namespace} _id=${describe(document._id)}` };
     }

@@ -9,7 +9,15 @@
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { timestampParts } from "../../pipeline/change.ts";
-import type { Handoff, HandoffStatus, LedgerEntry, TotalRow } from "../store.ts";
+import type {
+  Handoff,
+  HandoffStatus,
+  LedgerEntry,
+  SegmentPlan,
+  SegmentRow,
+  SegmentStatus,
+  TotalRow,
+} from "../store.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -21,6 +29,9 @@ export const keys = {
   total: (pipeline: string, key: string) => `T#${pipeline}#${key}`,
   ledger: (pipeline: string, record: string) => `L#${pipeline}#${record}`,
   handoff: (pipeline: string) => `H#${pipeline}`,
+  segment: (pipeline: string, index: number) => `S#${pipeline}#${index}`,
+  segmentTotals: (pipeline: string, index: number, chunk: number) =>
+    `F#${pipeline}#${index}#${chunk}`,
 };
 
 const S = (s: string): AttributeValue => ({ S: s });
@@ -53,6 +64,7 @@ export function ledgerItem(pipeline: string, entry: LedgerEntry): Item {
     ver: S(entry.version),
     ...optional("key", entry.key === undefined ? undefined : S(entry.key)),
     ...optional("value", entry.value === undefined ? undefined : N(entry.value)),
+    ...optional("seg", entry.segment === undefined ? undefined : N(entry.segment)),
   };
 }
 
@@ -96,6 +108,68 @@ export function handoffItem(h: Handoff): Item {
     ),
     ...optional("completed_at", h.completedAt === undefined ? undefined : S(h.completedAt)),
     ...optional("live_since", h.liveSince === undefined ? undefined : S(h.liveSince)),
+    ...(h.plan === undefined ? {} : planAttributes(h.plan)),
+  };
+}
+
+/** A segmented bootstrap's plan, as attributes of the handoff row. */
+function planAttributes(plan: SegmentPlan): Item {
+  return {
+    segments: N(plan.segments),
+    boundaries: { L: plan.boundaries.map(S) },
+    cleared: { BOOL: plan.cleared },
+    ...optional("finisher", plan.finisher === undefined ? undefined : S(plan.finisher)),
+    ...optional(
+      "finisher_until",
+      plan.finisherUntil === undefined ? undefined : N(plan.finisherUntil),
+    ),
+  };
+}
+
+function readPlan(item: Item): SegmentPlan | undefined {
+  if (item.segments?.N === undefined) return undefined;
+  return {
+    segments: Number(item.segments.N),
+    boundaries: (item.boundaries?.L ?? []).map((b) => b.S!),
+    cleared: item.cleared?.BOOL === true,
+    finisher: item.finisher?.S,
+    finisherUntil: item.finisher_until?.N === undefined ? undefined : Number(item.finisher_until.N),
+  };
+}
+
+/** Encodes a segment row. */
+export function segmentItem(row: SegmentRow): Item {
+  return {
+    pk: S(keys.segment(row.pipeline, row.index)),
+    pipeline: S(row.pipeline),
+    plan_id: S(row.planId),
+    segment: N(row.index),
+    attempt: S(row.attempt),
+    status: S(row.status),
+    documents: N(row.documents),
+    bad_records: N(row.badRecords),
+    started_at: S(row.startedAt),
+    ...optional("lease_until", row.leaseUntil === undefined ? undefined : N(row.leaseUntil)),
+    ...optional("chunks", row.chunks === undefined ? undefined : N(row.chunks)),
+    ...optional("completed_at", row.completedAt === undefined ? undefined : S(row.completedAt)),
+  };
+}
+
+/** Decodes a segment row. */
+export function readSegment(item: Item): SegmentRow {
+  const num = (name: string) => item[name]?.N === undefined ? undefined : Number(item[name].N);
+  return {
+    pipeline: item.pipeline.S!,
+    planId: item.plan_id.S!,
+    index: Number(item.segment.N),
+    attempt: item.attempt.S!,
+    status: item.status.S as SegmentStatus,
+    leaseUntil: num("lease_until"),
+    documents: Number(item.documents.N),
+    badRecords: Number(item.bad_records.N),
+    chunks: num("chunks"),
+    startedAt: item.started_at.S!,
+    completedAt: item.completed_at?.S,
   };
 }
 
@@ -121,5 +195,6 @@ export function readHandoff(item: Item): Handoff {
     startedAt: item.started_at.S!,
     completedAt: item.completed_at?.S,
     liveSince: item.live_since?.S,
+    plan: readPlan(item),
   };
 }

@@ -20,6 +20,7 @@ import { BatchWriter } from "./batch_writer.ts";
 import { handoffItem, keys, ledgerItem, readHandoff, readTotal, totalItem } from "./items.ts";
 import { commitLedger, MAX_TRANSACTION_ITEMS, readLedgerEntries } from "./ledger.ts";
 import { AppliedOffsets } from "./applied_offsets.ts";
+import { DynamoSegments } from "./segments.ts";
 import { isTransientDynamoError } from "./retriable.ts";
 import { RequestHealth } from "./request_health.ts";
 import type {
@@ -96,6 +97,8 @@ export class DynamoStore implements StateStore {
   readonly table: string;
   /** The ledger and handoff table (`--ddb-ledger-table`). */
   readonly ledgerTable: string;
+  /** See {@link StateStore.segments}. */
+  readonly segments: DynamoSegments;
   readonly #client: DynamoDBClient;
   readonly #concurrency: number;
   readonly #health = new RequestHealth();
@@ -106,6 +109,12 @@ export class DynamoStore implements StateStore {
     this.table = table;
     this.ledgerTable = ledgerTable ?? defaultLedgerTable(table);
     this.#concurrency = concurrency;
+    this.segments = new DynamoSegments({
+      client,
+      ledgerTable: this.ledgerTable,
+      concurrency,
+      scanLedgerKeys: (filter, values) => this.#scanLedgerKeys(filter, values),
+    });
   }
 
   /** See {@link StateStore.totalsTable}. */
@@ -222,6 +231,10 @@ export class DynamoStore implements StateStore {
       conditions.push("#status = :status");
       values[":status"] = { S: expect.status };
     }
+    if (expect.finisher !== undefined) {
+      conditions.push("finisher = :finisher");
+      values[":finisher"] = { S: expect.finisher };
+    }
     return this.#put(handoffItem(handoff), conditions.join(" AND "), values);
   }
 
@@ -330,14 +343,16 @@ export class DynamoStore implements StateStore {
       await totals.add({ DeleteRequest: { Key: { pk: item.pk } } });
     }
     const ledger = this.#writer(this.ledgerTable, signal);
+    // Ledger entries, and a segmented bootstrap's segment rows and segment totals.
+    const state = "begins_with(pk, :l) OR begins_with(pk, :s) OR begins_with(pk, :f)";
     for await (
-      const item of this.#scan(this.ledgerTable, {
-        filter: "begins_with(pk, :l)",
-        values: { ":l": { S: keys.ledger(pipeline, "") } },
-        projection: "pk",
+      const pk of this.#scanLedgerKeys(state, {
+        ":l": { S: keys.ledger(pipeline, "") },
+        ":s": { S: `S#${pipeline}#` },
+        ":f": { S: `F#${pipeline}#` },
       })
     ) {
-      await ledger.add({ DeleteRequest: { Key: { pk: item.pk } } });
+      await ledger.add({ DeleteRequest: { Key: { pk: { S: pk } } } });
     }
     await Promise.all([totals.flush(), ledger.flush()]);
     if (legacy > 0) {
@@ -398,6 +413,18 @@ export class DynamoStore implements StateStore {
 
   #writer(table: string, signal?: AbortSignal): BatchWriter {
     return new BatchWriter(this.#client, table, { concurrency: this.#concurrency, signal });
+  }
+
+  /** The keys of the ledger table's items matching `filter`. */
+  async *#scanLedgerKeys(
+    filter: string,
+    values: Record<string, AttributeValue>,
+  ): AsyncGenerator<string> {
+    for await (
+      const item of this.#scan(this.ledgerTable, { filter, values, projection: "pk" })
+    ) {
+      yield item.pk.S!;
+    }
   }
 
   async *#scan(table: string, query: ScanQuery) {
