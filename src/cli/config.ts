@@ -39,6 +39,7 @@ export interface Config {
     sessionTimeoutMs: number;
     serveApi: boolean;
     replayBeforeHandoff: boolean;
+    ledgerCacheEntries: number;
   };
   ddb: {
     endpoint?: string;
@@ -182,14 +183,7 @@ function toConfig(
       dlqTopic: get("dlq-topic"),
       dlqCompression: get("dlq-compression"),
     },
-    live: {
-      waitForHandoff: get("wait-for-handoff"),
-      handoffTimeoutSeconds: get("handoff-timeout"),
-      httpPort: get("http-port"),
-      sessionTimeoutMs: get("kafka-session-timeout-ms"),
-      serveApi: get("serve-api"),
-      replayBeforeHandoff: get("replay-before-handoff"),
-    },
+    live: liveConfig(get),
     ddb: {
       endpoint: get("ddb-endpoint"),
       table,
@@ -211,6 +205,19 @@ function toConfig(
     createTopic: get("create-topic"),
     customer: get("customer"),
     logLevel: get("log-level"),
+  };
+}
+
+/** Live mode's own options. */
+function liveConfig(get: Get): Config["live"] {
+  return {
+    waitForHandoff: get("wait-for-handoff"),
+    handoffTimeoutSeconds: get("handoff-timeout"),
+    httpPort: get("http-port"),
+    sessionTimeoutMs: get("kafka-session-timeout-ms"),
+    serveApi: get("serve-api"),
+    replayBeforeHandoff: get("replay-before-handoff"),
+    ledgerCacheEntries: get("ledger-cache-entries"),
   };
 }
 
@@ -312,8 +319,13 @@ function resolve(spec: OptionSpec, flag: RawValue, env: Record<string, string | 
     }
     case "integer": {
       const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n <= 0 || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
-        const range = spec.max === undefined ? "a positive integer" : `an integer 1-${spec.max}`;
+      const [min, max] = [spec.min ?? 1, spec.max ?? Number.MAX_SAFE_INTEGER];
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        const range = spec.max !== undefined
+          ? `an integer ${min}-${max}`
+          : min === 1
+          ? "a positive integer"
+          : `an integer ≥ ${min}`;
         throw new ConfigError(`${where} must be ${range}: got "${raw}"${from}`);
       }
       return n;
