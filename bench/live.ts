@@ -190,19 +190,24 @@ function workerFlags(s: Scenario): string[] {
 }
 
 /** Per event: what the workers read and wrote, in DynamoDB's units (items ≤ 1 KB / 4 KB). */
-function printCapacity(metrics: Map<string, number>): void {
-  const get = (name: string) => metrics.get(name) ?? 0;
-  const per = (n: number) => (n / N).toFixed(2);
+function printCapacity(
+  phase: string,
+  events: number,
+  metrics: Map<string, number>,
+  since = new Map<string, number>(),
+): void {
+  const get = (name: string) => (metrics.get(name) ?? 0) - (since.get(name) ?? 0);
+  const per = (n: number) => (n / events).toFixed(2);
   const reads = get("orderstats_ledger_reads_total");
   const committed = get('orderstats_transaction_items_total{outcome="committed"}');
   const refused = get('orderstats_transaction_items_total{outcome="refused"}');
   console.log(
-    `per event: ledger reads ${per(reads)} (read units), guesses ` +
+    `${phase}, per event: ledger reads ${per(reads)} (read units), guesses ` +
       `${per(get("orderstats_ledger_guesses_total"))}, transaction items ${per(committed)} ` +
       `(write units ${per(2 * committed)}), refused items ${per(refused)}`,
   );
   const busy = [...metrics].filter(([name]) => name.startsWith("orderstats_ledger_busy_total{"))
-    .map(([name, value]) => `${/reason="(.*)"/.exec(name)?.[1]} ${value}`).join(", ");
+    .map(([name]) => `${/reason="(.*)"/.exec(name)?.[1]} ${get(name)}`).join(", ");
   console.log(`conflicts ${get("orderstats_ledger_conflicts_total")}; busy: ${busy}`);
 }
 
@@ -223,22 +228,25 @@ async function latencyPhase(
   workload: CdcWorkload,
   rate: number,
 ): Promise<void> {
-  const loaded = batchStats(await workers.metrics());
+  const before = await workers.metrics();
+  const loaded = batchStats(before);
   const latencies = await measureLatency({
     topic: s.topic,
     group: s.group,
     partitions: PARTITIONS,
     rate,
     seconds: args["latency-seconds"],
-    next: () => workload.insert(),
+    next: () => workload.next(),
   });
-  const paced = batchStats(await workers.metrics(), loaded);
+  const after = await workers.metrics();
+  const paced = batchStats(after, loaded);
   const ms = (q: number) => quantile(latencies, q).toFixed(0);
   console.log(
     `latency at ${rate} events/s for ${args["latency-seconds"]} s (${latencies.length} events, ` +
       `produce -> offset committed): p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, max ${ms(1)} ms; ` +
       `${paced.count} batches, mean ${paced.meanMs.toFixed(0)} ms`,
   );
+  printCapacity(`paced at ${rate}/s`, latencies.length, after, before);
 }
 
 /** The topic filled with N events of `dist`, and the workload that made them. */
@@ -290,7 +298,7 @@ async function bench(dist: Distribution): Promise<void> {
     console.log(`live/(b) = ${(live.perSecond / b.perSecond).toFixed(2)}`);
     console.log(`live start-up (spawn -> first progress seen): ${live.startup.toFixed(1)} s`);
     console.log(`live batches: ${loaded.count}, mean ${loaded.meanMs.toFixed(0)} ms`);
-    printCapacity(await workers.metrics());
+    printCapacity("backlog", N, await workers.metrics());
     printRss(live.rss);
 
     const rate = args["latency-rate"] === "auto"
