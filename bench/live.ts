@@ -208,7 +208,10 @@ function printCapacity(
   );
   const busy = [...metrics].filter(([name]) => name.startsWith("orderstats_ledger_busy_total{"))
     .map(([name]) => `${/reason="(.*)"/.exec(name)?.[1]} ${get(name)}`).join(", ");
-  console.log(`conflicts ${get("orderstats_ledger_conflicts_total")}; busy: ${busy}`);
+  console.log(
+    `conflicts ${get("orderstats_ledger_conflicts_total")}; retries ` +
+      `${get("orderstats_retries_total")}; busy: ${busy}`,
+  );
 }
 
 /** Each worker's RSS over the run, and its growth from a tenth of the events to the end. */
