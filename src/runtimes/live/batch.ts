@@ -1,7 +1,8 @@
 /**
  * Applies one batch of CDC messages: decode, drop what the snapshot covers, fold per
- * record, read the ledger, compute new entries and deltas, commit them in atomic
- * transactions, dead-letter what cannot be applied. When it resolves, everything the
+ * record, read the ledger (or take the entries this worker wrote, see ledger_cache.ts),
+ * compute new entries and deltas, commit them in atomic conditional transactions,
+ * dead-letter what cannot be applied. When it resolves, everything the
  * batch implies is durable and its offsets may be committed; when it rejects, nothing of
  * it is still running and none of its dead letters is left queued.
  *
