@@ -28,10 +28,14 @@ export class WorkerGroup implements AsyncDisposable {
     return sum;
   }
 
-  /** Each worker's resident set size in MB. */
-  async rssMb(): Promise<number[]> {
+  /** Each worker's resident set size and V8 heap in use, in MB. */
+  async memoryMb(): Promise<{ mb: number[]; heapMb: number[] }> {
     const all = await Promise.all(this.workers.map((w) => w.metrics()));
-    return all.map((m) => (m.get("process_resident_memory_bytes") ?? 0) / 2 ** 20);
+    const mb = (m: Map<string, number>, name: string) => (m.get(name) ?? 0) / 2 ** 20;
+    return {
+      mb: all.map((m) => mb(m, "process_resident_memory_bytes")),
+      heapMb: all.map((m) => mb(m, "process_heap_bytes")),
+    };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -48,10 +52,11 @@ export function seen(metrics: Map<string, number>): number {
   return n;
 }
 
-/** Each worker's RSS (MB) when the group had seen a share of the events. */
+/** Each worker's RSS and V8 heap in use (MB) when the group had seen a share of the events. */
 export interface RssSample {
   share: number;
   mb: number[];
+  heapMb: number[];
 }
 
 /** What {@link consume} measured. */
@@ -84,7 +89,7 @@ export async function consume(
     first ??= { at: now, seen: n, cpu: cpuSnapshot() };
     const share = Math.min(1, n / options.events);
     if (Math.floor(share * 10) > Math.floor((rss.at(-1)?.share ?? 0) * 10)) {
-      rss.push({ share, mb: await group.rssMb() });
+      rss.push({ share, ...await group.memoryMb() });
     }
     if (n < options.events) continue;
     const lag = await groupLag(admin, options.groupId, options.topic);

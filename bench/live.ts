@@ -217,8 +217,11 @@ function printCapacity(
 /** Each worker's RSS over the run, and its growth from a tenth of the events to the end. */
 function printRss(rss: readonly RssSample[]): void {
   const mb = (values: number[]) => values.map((v) => v.toFixed(0)).join(" / ");
-  for (const { share, mb: values } of rss) {
-    console.log(`RSS at ${(share * 100).toFixed(0)}% of the events: ${mb(values)} MB`);
+  for (const { share, mb: values, heapMb } of rss) {
+    console.log(
+      `RSS at ${(share * 100).toFixed(0)}% of the events: ${mb(values)} MB (V8 heap in use ` +
+        `${mb(heapMb)} MB)`,
+    );
   }
   const growth = rssGrowth(rss).map((g) => `${(100 * g).toFixed(1)}%`).join(" / ");
   console.log(`RSS growth from 10% to 100% of the events: ${growth}`);
