@@ -28,21 +28,21 @@ Deno.test({
     try {
       await orderstatsOk(["--mode=bootstrap", ...stackFlags(s), "--bad-records-file=/dev/null"]);
       // A backlog first, so the three workers apply batches of the hot customer together.
-      await orders.insertMany(Array.from({ length: 1200 }, (_, i): Document => ({
+      await orders.insertMany(Array.from({ length: 600 }, (_, i): Document => ({
         _id: i,
-        customer_id: i % 2 === 0 ? HOT : `c${1 + (i % 40)}`,
+        customer_id: i % 2 === 0 ? HOT : `c${1 + (i % 20)}`,
         amount: i + 1,
       })));
-      await applyRandomChanges(orders, 300, {
-        idSpace: 1400,
-        customers: 40,
+      await applyRandomChanges(orders, 150, {
+        idSpace: 700,
+        customers: 20,
         random,
         hotShare: 0.5,
       });
       workers.push(startWorker(s), startWorker(s), startWorker(s));
-      await applyRandomChanges(orders, 200, {
-        idSpace: 1400,
-        customers: 40,
+      await applyRandomChanges(orders, 100, {
+        idSpace: 700,
+        customers: 20,
         random,
         hotShare: 0.5,
       });
