@@ -9,12 +9,19 @@ import { Int32, Long } from "mongodb";
 import type { Message } from "kafkajs";
 import { toDebeziumRecord } from "../devstack/debezium/record.ts";
 
-/** How customers are drawn: uniformly, or Zipf with exponent 1 (customer k ∝ 1/k). */
-export type Distribution = "uniform" | "zipf";
+/**
+ * How customers are drawn: uniformly, Zipf with exponent 1 (customer k ∝ 1/k), or `hot`:
+ * customer 0 half the time, the others uniformly.
+ */
+export type Distribution = "uniform" | "zipf" | "hot";
+
+/** Every {@link Distribution}. */
+export const DISTRIBUTIONS: readonly Distribution[] = ["uniform", "zipf", "hot"];
 
 /** Draws integers in [0, n) from `dist` using `random`. */
 export function sampler(dist: Distribution, n: number, random: () => number): () => number {
   if (dist === "uniform") return () => Math.floor(random() * n);
+  if (dist === "hot") return () => random() < 0.5 ? 0 : 1 + Math.floor(random() * (n - 1));
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) cdf[k] = sum += 1 / (k + 1);

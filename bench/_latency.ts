@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Message } from "kafkajs";
+import { type Message, Partitioners } from "kafkajs";
 import { testKafka } from "../devstack/lib/kafka.ts";
 
 /** Options for {@link measureLatency}. */
@@ -16,14 +16,15 @@ export interface LatencyOptions {
   /** Events per second to produce. */
   rate: number;
   seconds: number;
-  /** The next event (its key and value); the partition is chosen round-robin. */
+  /** The next event (its key and value); its key picks the partition, as for the backlog. */
   next: () => Message;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Produces `rate × seconds` events in steps of ~5 ms, round-robin over the partitions, and
+ * Produces `rate × seconds` events in steps of ~5 ms, each on the partition its key picks
+ * (the producer's default partitioner, so an order's changes stay on one partition), and
  * returns each one's latency in ms. An event is done when the group's committed offset
  * passes it, which orderstats does only after the batch's DynamoDB transactions succeeded;
  * so latency = Kafka ack + fetch + apply + commit, read by polling the offsets every 20 ms.
@@ -35,6 +36,7 @@ export async function measureLatency(options: LatencyOptions): Promise<number[]>
   await Promise.all([producer.connect(), admin.connect()]);
   const queues = Array.from({ length: partitions }, () => [] as { offset: bigint; at: number }[]);
   const latencies: number[] = [];
+  const partitionOf = keyPartitioner(topic, partitions);
   const total = Math.round(rate * options.seconds);
   let producing = true;
   let deadline = Infinity;
@@ -62,7 +64,10 @@ export async function measureLatency(options: LatencyOptions): Promise<number[]>
       if (due === sent) continue;
       const at = performance.now();
       const messages: Message[] = [];
-      for (; sent < due; sent++) messages.push({ ...options.next(), partition: sent % partitions });
+      for (; sent < due; sent++) {
+        const message = options.next();
+        messages.push({ ...message, partition: partitionOf(message) });
+      }
       const meta = await producer.send({ topic, acks: -1, messages });
       const next = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset!)]));
       for (const { partition } of messages) {
@@ -81,4 +86,17 @@ export async function measureLatency(options: LatencyOptions): Promise<number[]>
     await watch.catch(() => {});
     await Promise.all([producer.disconnect(), admin.disconnect()]);
   }
+}
+
+/** The partition kafkajs's default partitioner gives a message of `topic`. */
+function keyPartitioner(topic: string, partitions: number): (message: Message) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return (message) => partitioner({ topic, partitionMetadata, message });
 }

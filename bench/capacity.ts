@@ -1,7 +1,8 @@
 /**
  * DynamoDB capacity per CDC event, measured on DynamoDB Local: live mode's real code path
  * (`applyBatch`, one event per batch) with `ReturnConsumedCapacity: "TOTAL"` added to every
- * request, and each response's consumed capacity summed per event kind. Prints a table and
+ * request, and each response's consumed capacity summed per event kind; without the ledger
+ * cache (every entry read), with it, and with it and the dedup table. Prints a table and
  * a JSON line; passes or fails nothing. Figures and how to read them: docs/production.md.
  *
  *   scripts/deno.sh task bench:capacity
@@ -19,6 +20,7 @@ import { contributionCodec } from "../src/pipeline/contribution.ts";
 import { fieldNames } from "../src/pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "../src/runtimes/live/batch.ts";
 import { LiveMetrics } from "../src/runtimes/live/metrics.ts";
+import { LedgerCache } from "../src/runtimes/live/ledger_cache.ts";
 import { LoggedDeadLetters } from "../src/sources/kafka/dead_letters.ts";
 import { isGroup } from "../src/pipeline/monoid.ts";
 import type { CdcMessage } from "../src/sources/cdc/mod.ts";
@@ -93,6 +95,12 @@ function event(op: "c" | "u" | "d", t: number, after?: { customer: string; amoun
   };
 }
 
+const VARIANTS = [
+  { dedup: false, cache: false },
+  { dedup: false, cache: true },
+  { dedup: true, cache: true },
+];
+
 const EVENTS = [
   { name: "insert", ...event("c", 1, { customer: "a", amount: 10 }) },
   { name: "update (amount)", ...event("u", 2, { customer: "a", amount: 15 }) },
@@ -108,9 +116,11 @@ try {
   if (!isGroup(group)) throw new Error("orderstats' pipeline has a group monoid");
   using metrics = new LiveMetrics();
   const rows: Record<string, number | string>[] = [];
-  for (const dedup of [false, true]) {
+  // Without and with the ledger cache (--ledger-cache-entries 0 and the default), and with
+  // the dedup table.
+  for (const { dedup, cache } of VARIANTS) {
     const offsets = dedup ? new AppliedOffsets(client, dedupTable, "capacity") : undefined;
-    const pipeline = `capacity_${dedup ? "dedup" : "plain"}`;
+    const pipeline = `capacity_${dedup ? "dedup" : "plain"}_${cache ? "cache" : "read"}`;
     const context: BatchContext = {
       pipeline,
       store,
@@ -121,13 +131,14 @@ try {
       deadLetters: new LoggedDeadLetters(),
       metrics,
       concurrency: 1,
+      cache: new LedgerCache(cache ? 100_000 : 0),
       heartbeat: () => Promise.resolve(),
     };
     for (const [offset, e] of EVENTS.entries()) {
       const message: CdcMessage = {
         topic: TOPIC,
         partition: 0,
-        offset: String(offset + (dedup ? 100 : 0)),
+        offset: String(offset),
         key: new TextEncoder().encode(e.key),
         value: new TextEncoder().encode(e.value),
       };
@@ -139,6 +150,7 @@ try {
       rows.push({
         event: e.name,
         dedupTable: dedup ? "yes" : "no",
+        ledgerCache: cache ? "yes" : "no",
         requests: meter.requests,
         readUnits: meter.read,
         writeUnits: meter.write,

@@ -2,14 +2,18 @@
  * Live throughput and latency next to its two halves done bare:
  *   (a) a kafkajs eachBatch loop decoding the same topic with decodeCdcMessage;
  *   (b) TransactWriteItems of as many ledger-sized items (100 per transaction, 8 in flight);
- *   live: orderstats `--mode=live` as a child, polled on /metrics until all is consumed.
- * Then a paced phase measures end-to-end latency (see bench/_latency.ts).
+ *   live: `--workers` orderstats `--mode=live` children in one consumer group, polled on
+ *   /metrics, until the group's committed offsets reach the end of every partition.
+ * Then the capacity the workers spent per event (from their /metrics), their RSS as the
+ * events went by, and a paced phase's end-to-end latency (see bench/_latency.ts).
  *
- *   deno task bench:live -- --events=50000 --customers=5000 --dist=uniform|zipf|both \
- *     [--latency-seconds=10] [--latency-rate=auto|<events/s>]
+ *   deno task bench:live -- --events=50000 --customers=5000 --dist=uniform,zipf,hot \
+ *     [--workers=1] [--partitions=3] [--ledger-cache-entries=<n>] \
+ *     [--latency-seconds=10] [--latency-rate=1000|auto]
+ *   deno task bench:hot     # 3 workers, 6 partitions: uniform, then one customer with half
  *
- * The topic has 3 partitions; the collection is bootstrapped empty, so every event comes
- * after the handoff. `auto` paces the latency phase at half the measured live throughput.
+ * The collection is bootstrapped empty, so every event comes after the handoff. `auto`
+ * paces the latency phase at half the measured live throughput.
  *
  * @module
  */
@@ -18,7 +22,6 @@ import { MongoClient } from "mongodb";
 import { ferretUri } from "../devstack/lib/env.ts";
 import { testKafka } from "../devstack/lib/kafka.ts";
 import {
-  LiveWorker,
   orderstatsOk,
   type Scenario,
   scenario,
@@ -34,17 +37,16 @@ import { ledgerItem } from "../src/state/dynamodb/items.ts";
 import { MAX_TRANSACTION_ITEMS } from "../src/state/dynamodb/ledger.ts";
 import { formatVersion } from "../src/state/version.ts";
 import { packTimestamp } from "../src/pipeline/change.ts";
-import { CdcWorkload, type Distribution } from "./_cdc_workload.ts";
+import { CdcWorkload, type Distribution, DISTRIBUTIONS } from "./_cdc_workload.ts";
 import { measureLatency } from "./_latency.ts";
+import { consume, rssGrowth, type RssSample, WorkerGroup } from "./_live_group.ts";
 import {
   benchArgs,
   benchDynamo,
   busySince,
-  type CpuSnapshot,
   cpuSnapshot,
   dropKafka,
   dropTables,
-  freePort,
   machineLine,
   perSecond,
   printTable,
@@ -53,16 +55,18 @@ import {
   timed,
 } from "./_lib.ts";
 
-const PARTITIONS = 3;
 const args = benchArgs({
   events: 50_000,
   customers: 5_000,
-  dist: "both",
+  dist: "uniform,zipf",
+  workers: 1,
+  partitions: 3,
+  "ledger-cache-entries": "default",
   "latency-seconds": 10,
-  "latency-rate": "auto",
+  "latency-rate": "1000",
 });
+const PARTITIONS = args.partitions;
 const N = args.events;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fills the topic with N events, 2 000 per request, keyed like Debezium's. */
 async function fill(topic: string, workload: CdcWorkload): Promise<void> {
@@ -147,37 +151,6 @@ async function bareTransact(table: string): Promise<Rate> {
   }
 }
 
-/** Metrics → (events seen, every partition's lag is 0). */
-async function progress(worker: LiveWorker): Promise<{ seen: number; caughtUp: boolean }> {
-  const metrics = await worker.metrics();
-  let seen = 0;
-  const lags: number[] = [];
-  for (const [name, value] of metrics) {
-    // Covered and stale changes are counted in events_total too.
-    if (/^orderstats_(events|dead_lettered)_total/.test(name)) seen += value;
-    if (name.startsWith("orderstats_consumer_lag{")) lags.push(value);
-  }
-  return { seen, caughtUp: lags.length === PARTITIONS && lags.every((l) => l === 0) };
-}
-
-/** Live: polls /metrics every 100 ms until N events are seen and lag is 0 everywhere. */
-async function consumeLive(worker: LiveWorker, spawnedAt: number) {
-  let first: { at: number; seen: number; cpu: CpuSnapshot } | undefined;
-  const deadline = Date.now() + Math.max(300_000, N * 5);
-  while (Date.now() < deadline) {
-    await sleep(100);
-    const now = performance.now();
-    const p = await progress(worker).catch(() => undefined);
-    if (p === undefined || p.seen === 0) continue;
-    first ??= { at: now, seen: p.seen, cpu: cpuSnapshot() };
-    if (p.seen >= N && p.caughtUp) {
-      const perSecond = (N - first.seen) / ((now - first.at) / 1000);
-      return { perSecond, busy: busySince(first.cpu), startup: (first.at - spawnedAt) / 1000 };
-    }
-  }
-  throw new Error(`live did not consume ${N} events in time`);
-}
-
 interface BatchStats {
   count: number;
   seconds: number;
@@ -206,66 +179,142 @@ async function handoffSecond(s: Scenario): Promise<number> {
 
 const row = (label: string, r: Rate) => [label, Math.round(r.perSecond), `${r.busy.toFixed(0)}%`];
 
+/** The workers' flags: the stack's, and the ledger cache size when one is asked for. */
+function workerFlags(s: Scenario): string[] {
+  const cache = args["ledger-cache-entries"];
+  return [
+    ...stackFlags(s),
+    "--log-level=warn",
+    ...(cache === "default" ? [] : [`--ledger-cache-entries=${cache}`]),
+  ];
+}
+
+/** Per event: what the workers read and wrote, in DynamoDB's units (items ≤ 1 KB / 4 KB). */
+function printCapacity(
+  phase: string,
+  events: number,
+  metrics: Map<string, number>,
+  since = new Map<string, number>(),
+): void {
+  const get = (name: string) => (metrics.get(name) ?? 0) - (since.get(name) ?? 0);
+  const per = (n: number) => (n / events).toFixed(2);
+  const reads = get("orderstats_ledger_reads_total");
+  const committed = get('orderstats_transaction_items_total{outcome="committed"}');
+  const refused = get('orderstats_transaction_items_total{outcome="refused"}');
+  console.log(
+    `${phase}, per event: ledger reads ${per(reads)} (read units), guesses ` +
+      `${per(get("orderstats_ledger_guesses_total"))}, transaction items ${per(committed)} ` +
+      `(write units ${per(2 * committed)}), refused items ${per(refused)}`,
+  );
+  const busy = [...metrics].filter(([name]) => name.startsWith("orderstats_ledger_busy_total{"))
+    .map(([name]) => `${/reason="(.*)"/.exec(name)?.[1]} ${get(name)}`).join(", ");
+  console.log(
+    `conflicts ${get("orderstats_ledger_conflicts_total")}; retries ` +
+      `${get("orderstats_retries_total")}; busy: ${busy}`,
+  );
+}
+
+/** Each worker's RSS over the run, and its growth from a tenth of the events to the end. */
+function printRss(rss: readonly RssSample[]): void {
+  const mb = (values: number[]) => values.map((v) => v.toFixed(0)).join(" / ");
+  for (const { share, mb: values, heapMb } of rss) {
+    console.log(
+      `RSS at ${(share * 100).toFixed(0)}% of the events: ${mb(values)} MB (V8 heap in use ` +
+        `${mb(heapMb)} MB)`,
+    );
+  }
+  const growth = rssGrowth(rss).map((g) => `${(100 * g).toFixed(1)}%`).join(" / ");
+  console.log(`RSS growth from 10% to 100% of the events: ${growth}`);
+}
+
+/** The paced phase: latency from produce to committed offset, and the batches meanwhile. */
+async function latencyPhase(
+  s: Scenario,
+  workers: WorkerGroup,
+  workload: CdcWorkload,
+  rate: number,
+): Promise<void> {
+  const before = await workers.metrics();
+  const loaded = batchStats(before);
+  const latencies = await measureLatency({
+    topic: s.topic,
+    group: s.group,
+    partitions: PARTITIONS,
+    rate,
+    seconds: args["latency-seconds"],
+    next: () => workload.next(),
+  });
+  const after = await workers.metrics();
+  const paced = batchStats(after, loaded);
+  const ms = (q: number) => quantile(latencies, q).toFixed(0);
+  console.log(
+    `latency at ${rate} events/s for ${args["latency-seconds"]} s (${latencies.length} events, ` +
+      `produce -> offset committed): p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, max ${ms(1)} ms; ` +
+      `${paced.count} batches, mean ${paced.meanMs.toFixed(0)} ms`,
+  );
+  printCapacity(`paced at ${rate}/s`, latencies.length, after, before);
+}
+
+/** The topic filled with N events of `dist`, and the workload that made them. */
+async function prepare(s: Scenario, dist: Distribution): Promise<CdcWorkload> {
+  const workload = new CdcWorkload({
+    db: s.db,
+    collection: s.collection,
+    clusterSecond: await handoffSecond(s) + 1,
+    customers: args.customers,
+    dist,
+    random: rng(7),
+  });
+  const filled = await timed(() => fill(s.topic, workload));
+  console.log(`topic filled in ${filled.seconds.toFixed(1)} s (${perSecond(N, filled.seconds)}/s)`);
+  return workload;
+}
+
 async function bench(dist: Distribution): Promise<void> {
   const s = scenario(`bench_live_${dist}`);
   const bare = { table: `${s.table}_bare`, group: `${s.group}_bare` };
-  let worker: LiveWorker | undefined;
+  const admin = testKafka().admin();
+  await admin.connect();
   try {
-    console.log(`\nlive bench, ${dist}: ${N} events over ${args.customers} customers`);
-    console.log(machineLine());
-    const workload = new CdcWorkload({
-      db: s.db,
-      collection: s.collection,
-      clusterSecond: await handoffSecond(s) + 1,
-      customers: args.customers,
-      dist,
-      random: rng(7),
-    });
-    const filled = await timed(() => fill(s.topic, workload));
     console.log(
-      `topic filled in ${filled.seconds.toFixed(1)} s (${perSecond(N, filled.seconds)}/s)`,
+      `\nlive bench, ${dist}: ${N} events over ${args.customers} customers, ` +
+        `${args.workers} worker(s), ${PARTITIONS} partitions`,
     );
-
+    console.log(machineLine());
+    const workload = await prepare(s, dist);
     const a = await bareConsume(s.topic, bare.group);
     const b = await bareTransact(bare.table);
     await dropTables([bare.table]);
 
     const spawnedAt = performance.now();
-    worker = new LiveWorker([...stackFlags(s), "--log-level=warn"], freePort());
-    const live = await consumeLive(worker, spawnedAt);
-    const loaded = batchStats(await worker.metrics());
+    await using workers = new WorkerGroup(args.workers, workerFlags(s));
+    const live = await consume(workers, admin, {
+      topic: s.topic,
+      groupId: s.group,
+      events: N,
+      spawnedAt,
+    });
+    const loaded = batchStats(await workers.metrics());
     printTable([
       ["step", "events/s", "cpu busy"],
       row("(a) kafkajs eachBatch + decodeCdcMessage", a),
       row(`(b) TransactWriteItems, ${MAX_TRANSACTION_ITEMS} items x 8 in flight`, b),
-      row("live, first progress -> all consumed, lag 0", live),
+      row("live, first progress -> all committed", live),
     ]);
     console.log(`live/(b) = ${(live.perSecond / b.perSecond).toFixed(2)}`);
     console.log(`live start-up (spawn -> first progress seen): ${live.startup.toFixed(1)} s`);
     console.log(`live batches: ${loaded.count}, mean ${loaded.meanMs.toFixed(0)} ms`);
+    printCapacity("backlog", N, await workers.metrics());
+    printRss(live.rss);
 
     const rate = args["latency-rate"] === "auto"
       ? Math.max(50, Math.round(live.perSecond / 2))
       : Number(args["latency-rate"]);
-    const latencies = await measureLatency({
-      topic: s.topic,
-      group: s.group,
-      partitions: PARTITIONS,
-      rate,
-      seconds: args["latency-seconds"],
-      next: () => workload.insert(),
-    });
-    const paced = batchStats(await worker.metrics(), loaded);
-    const ms = (q: number) => quantile(latencies, q).toFixed(0);
-    console.log(
-      `latency at ${rate} events/s for ${args["latency-seconds"]} s (${latencies.length} events, ` +
-        `produce -> offset committed): p50 ${ms(0.5)} ms, p99 ${ms(0.99)} ms, max ${ms(1)} ms; ` +
-        `${paced.count} batches, mean ${paced.meanMs.toFixed(0)} ms`,
-    );
+    await latencyPhase(s, workers, workload, rate);
     const match = sameTotals(await storedTotals(s), workload.totals);
     console.log(`totals vs the events' own sums: ${match ? "match" : "MISMATCH"}`);
   } finally {
-    await worker?.stop("SIGTERM");
+    await admin.disconnect();
     await dropKafka([s.topic], [s.group, bare.group]);
     await dropTables([s.table, bare.table]);
     const mongo = new MongoClient(ferretUri());
@@ -274,15 +323,17 @@ async function bench(dist: Distribution): Promise<void> {
   }
 }
 
-const dists: Distribution[] = args.dist === "both"
-  ? ["uniform", "zipf"]
-  : [args.dist as Distribution];
-if (!dists.every((d) => d === "uniform" || d === "zipf")) {
-  throw new RangeError(`--dist must be uniform, zipf or both: got "${args.dist}"`);
+const dists = args.dist.split(",") as Distribution[];
+if (!dists.every((d) => DISTRIBUTIONS.includes(d))) {
+  throw new RangeError(`--dist must list ${DISTRIBUTIONS.join(", ")}: got "${args.dist}"`);
 }
 if (args["latency-rate"] !== "auto" && !(Number(args["latency-rate"]) > 0)) {
   throw new RangeError(
     `--latency-rate must be auto or a positive number: got "${args["latency-rate"]}"`,
   );
+}
+const cacheEntries = args["ledger-cache-entries"];
+if (cacheEntries !== "default" && !(Number.isSafeInteger(Number(cacheEntries)))) {
+  throw new RangeError(`--ledger-cache-entries must be an integer: got "${cacheEntries}"`);
 }
 for (const dist of dists) await bench(dist);

@@ -17,12 +17,18 @@ const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
  * The permissions the compiled binary gets (deno.json's `compile` task, which the
  * Containerfile runs): orderstats runs here with exactly these, so a missing one fails tests.
  */
-export const BINARY_PERMISSIONS: readonly string[] = (() => {
+export const BINARY_PERMISSIONS: readonly string[] = compileFlags("--allow-");
+
+/** The V8 flags the compiled binary runs with, so children use memory as it does. */
+const BINARY_V8_FLAGS: readonly string[] = compileFlags("--v8-flags=");
+
+/** The flags of deno.json's `compile` task that start with `prefix`. */
+function compileFlags(prefix: string): string[] {
   const manifest = JSON.parse(
     Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
   ) as { tasks: Record<string, string> };
-  return manifest.tasks.compile.split(/\s+/).filter((arg) => arg.startsWith("--allow-"));
-})();
+  return manifest.tasks.compile.split(/\s+/).filter((arg) => arg.startsWith(prefix));
+}
 
 /** Names one test's resources, so tests never share state. */
 export interface Scenario {
@@ -89,7 +95,7 @@ function command(
   signal?: AbortSignal,
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...BINARY_PERMISSIONS, MAIN, ...args],
+    args: ["run", ...BINARY_PERMISSIONS, ...BINARY_V8_FLAGS, MAIN, ...args],
     ...childEnv(env),
     stdout: "piped",
     stderr: stdio,

@@ -38,6 +38,15 @@ export function seedOrders(n: number, customers: number, random: () => number): 
   }));
 }
 
+/** What {@link applyRandomChanges} draws from. */
+export interface ChangeOptions {
+  idSpace: number;
+  customers: number;
+  random: () => number;
+  /** Share of customer picks that go to customer `c0` (a hot customer). @default 0 */
+  hotShare?: number;
+}
+
 /**
  * Applies `steps` random changes to orders with `_id` in [0, idSpace). Deleted ids may
  * come back as inserts; every kind of change is exercised.
@@ -45,7 +54,7 @@ export function seedOrders(n: number, customers: number, random: () => number): 
 export async function applyRandomChanges(
   orders: Collection,
   steps: number,
-  { idSpace, customers, random }: { idSpace: number; customers: number; random: () => number },
+  { idSpace, customers, random, hotShare = 0 }: ChangeOptions,
 ): Promise<WorkloadStats> {
   const stats: WorkloadStats = {
     inserts: 0,
@@ -54,7 +63,7 @@ export async function applyRandomChanges(
     replaces: 0,
     deletes: 0,
   };
-  const customer = () => `c${Math.floor(random() * customers)}`;
+  const customer = () => random() < hotShare ? "c0" : `c${Math.floor(random() * customers)}`;
   const amount = () => Long.fromNumber(Math.floor(random() * 100_000) - 10_000);
   for (let step = 0; step < steps; step++) {
     const _id = Math.floor(random() * idSpace) as never;

@@ -40,6 +40,7 @@ export interface Config {
     serveApi: boolean;
     replayBeforeHandoff: boolean;
     maxRecordBytes: number;
+    ledgerCacheEntries: number;
   };
   ddb: {
     endpoint?: string;
@@ -167,6 +168,7 @@ function liveConfig(get: Get): Config["live"] {
     serveApi: get("serve-api"),
     replayBeforeHandoff: get("replay-before-handoff"),
     maxRecordBytes: get("max-record-bytes"),
+    ledgerCacheEntries: get("ledger-cache-entries"),
   };
 }
 
@@ -359,8 +361,13 @@ function resolve(spec: OptionSpec, flag: RawValue, env: Record<string, string | 
     }
     case "integer": {
       const n = Number(raw);
-      if (!Number.isSafeInteger(n) || n <= 0 || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) {
-        const range = spec.max === undefined ? "a positive integer" : `an integer 1-${spec.max}`;
+      const [min, max] = [spec.min ?? 1, spec.max ?? Number.MAX_SAFE_INTEGER];
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        const range = spec.max !== undefined
+          ? `an integer ${min}-${max}`
+          : min === 1
+          ? "a positive integer"
+          : `an integer ≥ ${min}`;
         throw new ConfigError(`${where} must be ${range}: got "${raw}"${from}`);
       }
       return n;

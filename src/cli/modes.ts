@@ -184,6 +184,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
     waitForHandoff: config.live.waitForHandoff,
     handoffTimeoutMs: config.live.handoffTimeoutSeconds * 1000,
     concurrency: config.writeConcurrency,
+    ledgerCacheEntries: config.live.ledgerCacheEntries,
     signal,
   });
 }

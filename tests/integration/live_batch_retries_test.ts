@@ -18,6 +18,7 @@ import {
 import type { Producer } from "kafkajs";
 import { applyBatch, type BatchContext } from "../../src/runtimes/live/batch.ts";
 import { LiveMetrics } from "../../src/runtimes/live/metrics.ts";
+import { LedgerCache } from "../../src/runtimes/live/ledger_cache.ts";
 import { orderFields } from "../../src/app/orderstats.ts";
 import { contributionCodec } from "../../src/pipeline/contribution.ts";
 import { fieldNames } from "../../src/pipeline/fields.ts";
@@ -91,6 +92,11 @@ function event(offset: number, id: number, t: number, body: Record<string, unkno
 const insert = (offset: number, id: number, t: number, customer: string, amount: number) =>
   event(offset, id, t, {
     op: "c",
+    after: JSON.stringify({ _id: id, customer_id: customer, amount }),
+  });
+const update = (offset: number, id: number, t: number, customer: string, amount: number) =>
+  event(offset, id, t, {
+    op: "u",
     after: JSON.stringify({ _id: id, customer_id: customer, amount }),
   });
 const remove = (offset: number, id: number, t: number) => event(offset, id, t, { op: "d" });
@@ -184,6 +190,25 @@ Deno.test("applyBatch() dead-letters a change rejected in a later round", async 
   assert.equal(h.ctx.metrics.deadLettered.total(), 1);
   assert.equal(await topicSize(h.dlq), 1);
   assert.deepEqual(await totals(h.store), new Map());
+});
+
+Deno.test("applyBatch() finds its cached entry stale after another worker's write, reads it and stays exact", async () => {
+  await using h = await harness("stale");
+  const ctx = { ...h.ctx, cache: new LedgerCache(100) };
+  await applyBatch(ctx, [insert(0, 1, 100, "a", 10), insert(1, 2, 100, "b", 5)]);
+  // Behind this worker's back (a rebalance, a zombie), another one moves order 1 to "c".
+  await applyBatch(h.other, [update(2, 1, 200, "c", 4)]);
+  // This worker's guess for order 1 is stale: the transaction must fail, not double count.
+  await applyBatch(ctx, [update(3, 1, 300, "a", 12), update(4, 2, 300, "b", 6)]);
+  assert.deepEqual(await totals(h.store), new Map([["a", 12n], ["b", 6n]]));
+  assert.equal(ctx.metrics.conflicts.total(), 1, "the stale guess failed its condition");
+  assert.equal(ctx.metrics.ledgerGuesses.total(), 2);
+  assert.equal(ctx.metrics.ledgerReads.total(), 4, "2 inserts, then the refused commit's 2");
+  // From now on the guesses are fresh again: no read, no conflict.
+  await applyBatch(ctx, [remove(5, 1, 400), update(6, 2, 400, "a", 1)]);
+  assert.deepEqual(await totals(h.store), new Map([["a", 1n]]));
+  assert.equal(ctx.metrics.ledgerReads.total(), 4);
+  assert.equal(ctx.metrics.conflicts.total(), 1);
 });
 
 Deno.test("a failed batch leaves no transaction running and no dead letter for the next", async () => {

@@ -59,6 +59,10 @@ Deno.test({
         'orderstats_dead_lettered_total{reason="not_json"}',
         'orderstats_dead_lettered_total{reason="key_mismatch"}',
         "orderstats_ledger_conflicts_total",
+        "orderstats_ledger_reads_total",
+        "orderstats_ledger_guesses_total",
+        'orderstats_transaction_items_total{outcome="committed"}',
+        'orderstats_transaction_items_total{outcome="refused"}',
         "orderstats_rebalances_total",
         "orderstats_retries_total",
         "orderstats_dynamodb_throttles_total",
@@ -94,6 +98,10 @@ Deno.test({
         }, 60_000),
         `events applied and lag back to 0: ${[...(await a.metrics())].join(" ")}`,
       );
+      // Capacity counters: six new orders, each read once, written with its customer's total.
+      const applied = await a.metrics();
+      assert.equal(applied.get("orderstats_ledger_reads_total"), 6);
+      assert.ok(applied.get('orderstats_transaction_items_total{outcome="committed"}')! >= 8);
 
       // A second worker in the group: the first rebalances.
       workers.push(startWorker(s, ["--cdc-format=raw", "--replay-before-handoff"]));

@@ -22,6 +22,8 @@ Deno.test("parseConfig() applies defaults from the contract", () => {
   assert.equal(c.ddb.ledgerTable, "order_totals_ledger");
   assert.equal(c.ddb.region, undefined, "no forced region: the AWS SDK chain decides");
   assert.equal(c.ddb.dedupTable, undefined);
+  assert.equal(c.live.ledgerCacheEntries, 100_000);
+  assert.equal(config(["--mode=live", "--ledger-cache-entries=0"]).live.ledgerCacheEntries, 0);
 });
 
 Deno.test("parseConfig() reads the environment and lets flags win", () => {
@@ -67,6 +69,11 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag and it
       /--http-port \(HTTP_PORT\) must be an integer 1-65535/,
     ],
     [["--mode=live"], { HTTP_PORT: "0" }, /--http-port \(HTTP_PORT\) must be an integer 1-65535/],
+    [
+      ["--mode=live", "--ledger-cache-entries=-1"],
+      {},
+      /--ledger-cache-entries \(LEDGER_CACHE_ENTRIES\) must be an integer ≥ 0: got "-1"/,
+    ],
     [["--mode=live", "--ddb-endpoint=not a url"], {}, /--ddb-endpoint \(DDB_ENDPOINT\) must be/],
     [["--mode=live", "--ddb-endpoint=localhost:8000"], {}, /--ddb-endpoint .* http:\/\/ or https/],
     [["--mode=live"], { DDB_ENDPOINT: "ftp://h" }, /DDB_ENDPOINT\) must be an http/],

@@ -13,8 +13,9 @@ import type { DeadLetter, DeadLetterSink } from "../../src/sources/kafka/dead_le
 import { applyBatch, type BatchContext } from "../../src/runtimes/live/batch.ts";
 import { awaitHandoff, HandoffMissingError } from "../../src/runtimes/live/handoff.ts";
 import { LiveMetrics } from "../../src/runtimes/live/metrics.ts";
+import { LedgerCache } from "../../src/runtimes/live/ledger_cache.ts";
 import { MemoryStore } from "../../src/state/memory.ts";
-import { bootstrapVersion } from "../../src/state/version.ts";
+import { bootstrapVersion, formatVersion } from "../../src/state/version.ts";
 import type { Handoff, LedgerWrite } from "../../src/state/store.ts";
 
 const P = "orders";
@@ -50,7 +51,7 @@ class CollectedDeadLetters implements DeadLetterSink {
   }
 }
 
-function context(store: MemoryStore, handoffTime?: ClusterTime) {
+function context(store: MemoryStore, handoffTime?: ClusterTime, cache?: LedgerCache) {
   const deadLetters = new CollectedDeadLetters();
   const ctx: BatchContext = {
     pipeline: P,
@@ -63,6 +64,7 @@ function context(store: MemoryStore, handoffTime?: ClusterTime) {
     deadLetters,
     metrics: new LiveMetrics(),
     concurrency: 2,
+    cache,
     heartbeat: () => Promise.resolve(),
   };
   return { ctx, deadLetters };
@@ -127,6 +129,83 @@ Deno.test("applyBatch() recomputes a commit another writer got in before", async
   assert.deepEqual(await totals(store), new Map([["z", 0n], ["a", 5n]]));
   assert.match(ctx.metrics.render(), /orderstats_ledger_conflicts_total 1/);
   await store.close();
+});
+
+/** The worker's ledger reads and cache guesses so far. */
+function ledgerCounts(metrics: LiveMetrics) {
+  return { reads: metrics.ledgerReads.total(), guesses: metrics.ledgerGuesses.total() };
+}
+
+Deno.test("applyBatch() with a cache guesses the entries it wrote instead of reading them", async () => {
+  await using store = new MemoryStore();
+  const { ctx } = context(store, undefined, new LedgerCache(10));
+  await applyBatch(ctx, [
+    event(1, "c", 1, { customer_id: "a", amount: 5 }),
+    event(2, "c", 2, { customer_id: "a", amount: 7 }),
+  ]);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 0 });
+  await applyBatch(ctx, [
+    event(3, "u", 1, { customer_id: "b", amount: 6 }),
+    event(4, "d", 2),
+  ]);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 2 });
+  assert.deepEqual(await totals(store), new Map([["a", 0n], ["b", 6n]]));
+  assert.equal(ctx.metrics.conflicts.total(), 0);
+});
+
+Deno.test("applyBatch() detects a cached entry someone else changed, reads it and stays exact", async () => {
+  await using store = new MemoryStore();
+  const { ctx } = context(store, undefined, new LedgerCache(10));
+  await applyBatch(ctx, [event(1, "c", 1, { customer_id: "a", amount: 5 })]);
+  // Another worker applies a later change of order 1 (offset 10) behind this one's back.
+  const version = formatVersion({
+    kind: "change",
+    clusterTime: packTimestamp(1000, 10),
+    offsets: new Map([[0, 10n]]),
+  });
+  const [mine] = (await store.readLedger(P, ["n:1"])).values();
+  await store.commitLedger(
+    P,
+    [{ previous: mine, next: { record: "n:1", present: true, key: "z", value: 3n, version } }],
+    new Map([["a", -5n], ["z", 3n]]),
+  );
+  // Against the stale guess offset 2 is new; against the real entry it is stale.
+  await applyBatch(ctx, [event(2, "u", 1, { customer_id: "a", amount: 7 })]);
+  assert.deepEqual(await totals(store), new Map([["a", 0n], ["z", 3n]]));
+  assert.equal(ctx.metrics.conflicts.total(), 1);
+  assert.equal(ctx.metrics.summary().stale, 1);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 1 });
+});
+
+Deno.test("applyBatch() reads an entry when its guess would write nothing (a replay)", async () => {
+  await using store = new MemoryStore();
+  const { ctx } = context(store, undefined, new LedgerCache(10));
+  const batch = [
+    event(1, "c", 1, { customer_id: "a", amount: 5 }),
+    event(2, "u", 1, { customer_id: "a", amount: 9 }),
+  ];
+  await applyBatch(ctx, batch);
+  await applyBatch(ctx, batch);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 1 });
+  assert.equal(ctx.metrics.summary().stale, 2);
+  assert.deepEqual(await totals(store), new Map([["a", 9n]]));
+});
+
+Deno.test("LedgerCache keeps the most recently used entries and forgets revoked partitions", () => {
+  const entry = (record: string) => ({ record, present: false, version: "v" });
+  const cache = new LedgerCache(2);
+  cache.remember(0, entry("x"));
+  cache.remember(1, entry("y"));
+  assert.ok(cache.guess("x"));
+  cache.remember(1, entry("z"));
+  assert.deepEqual([cache.guess("x"), cache.guess("y")], [entry("x"), undefined]);
+  cache.retain(new Set([1]));
+  assert.deepEqual([cache.size, cache.guess("z")], [1, entry("z")]);
+  cache.forget("z");
+  assert.equal(cache.size, 0);
+  const none = new LedgerCache(0);
+  none.remember(0, entry("x"));
+  assert.equal(none.size, 0);
 });
 
 const handoff = (status: Handoff["status"]): Handoff => ({

@@ -1,7 +1,8 @@
 /**
  * Applies one batch of CDC messages: decode, drop what the snapshot covers, fold per
- * record, read the ledger, compute new entries and deltas, commit them in atomic
- * transactions, dead-letter what cannot be applied. When it resolves, everything the
+ * record, read the ledger (or take the entries this worker wrote, see ledger_cache.ts),
+ * compute new entries and deltas, commit them in atomic conditional transactions,
+ * dead-letter what cannot be applied. When it resolves, everything the
  * batch implies is durable and its offsets may be committed; when it rejects, nothing of
  * it is still running and none of its dead letters is left queued.
  *
@@ -15,8 +16,10 @@ import {
 } from "../../sources/cdc/mod.ts";
 import type { ClusterTime } from "../../pipeline/change.ts";
 import {
+  commitActions,
   LedgerBusyError,
   LedgerConflictError,
+  type LedgerEntry,
   type LedgerWrite,
   type StateStore,
 } from "../../state/store.ts";
@@ -26,6 +29,7 @@ import type { ContributionCodec } from "../../pipeline/contribution.ts";
 import type { FieldNames } from "../../pipeline/fields.ts";
 import { applyChanges, type RecordOutcome, type VersionedChange } from "./apply.ts";
 import { packChunks } from "./chunks.ts";
+import type { LedgerCache } from "./ledger_cache.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
@@ -53,6 +57,8 @@ export interface BatchContext {
   deadLetters: DeadLetterSink;
   metrics: LiveMetrics;
   concurrency: number;
+  /** The entries this worker wrote, guessed instead of read; absent: every entry is read. */
+  cache?: LedgerCache;
   /** Keeps the consumer's group membership alive during long batches. */
   heartbeat: () => Promise<void>;
   signal?: AbortSignal;
@@ -63,6 +69,8 @@ interface BatchState {
   byRecord: Map<string, VersionedChange[]>;
   origin: Map<string, CdcMessage>;
   letters: DeadLetter[];
+  /** Records whose entry must be read, not guessed: a commit built on a guess was refused. */
+  mustRead: Set<string>;
 }
 
 /**
@@ -78,7 +86,12 @@ export async function applyBatch(
   ctx: BatchContext,
   messages: readonly CdcMessage[],
 ): Promise<void> {
-  const batch: BatchState = { byRecord: new Map(), origin: new Map(), letters: [] };
+  const batch: BatchState = {
+    byRecord: new Map(),
+    origin: new Map(),
+    letters: [],
+    mustRead: new Set(),
+  };
   for (const message of messages) {
     const change = decode(ctx, batch, message);
     if (change === undefined) continue;
@@ -97,35 +110,83 @@ export async function applyBatch(
   for (const { kind } of batch.letters) ctx.metrics.deadLettered.inc({ reason: kind });
 }
 
-/** Reads, recomputes and commits `records`; returns those to try again. */
+/** Reads (or guesses), recomputes and commits `records`; returns those to try again. */
 async function applyRound(
   ctx: BatchContext,
   batch: BatchState,
   records: readonly string[],
 ): Promise<string[]> {
-  const current = await ctx.store.readLedger(ctx.pipeline, records, {
+  const outcomes = await outcomesOf(ctx, batch, records);
+  const writes: LedgerWrite[] = [];
+  for (const { previous, outcome } of outcomes.values()) {
+    if (outcome.next === undefined) settle(ctx, batch, outcome);
+    else writes.push({ previous, next: outcome.next });
+  }
+  const refused = await commitChunks(ctx, writes);
+  for (const { next } of writes) {
+    if (refused.has(next.record)) {
+      // The entry may not be what the commit assumed: read it next round.
+      batch.mustRead.add(next.record);
+      ctx.cache?.forget(next.record);
+      continue;
+    }
+    settle(ctx, batch, outcomes.get(next.record)!.outcome);
+    ctx.cache?.remember(partitionOf(batch, next.record), next);
+  }
+  return [...refused];
+}
+
+/** A record's outcome and the entry it was computed from. */
+interface Computed {
+  previous?: LedgerEntry;
+  outcome: RecordOutcome;
+}
+
+/**
+ * Each record's outcome on top of its current entry: the cached one when this worker has
+ * it (the commit's condition proves it), read otherwise. A guess that leads to no write
+ * proves nothing, so those records are read and computed again before anything settles.
+ */
+async function outcomesOf(
+  ctx: BatchContext,
+  batch: BatchState,
+  records: readonly string[],
+): Promise<Map<string, Computed>> {
+  const guessed = new Map<string, LedgerEntry>();
+  const toRead: string[] = [];
+  for (const record of records) {
+    const guess = batch.mustRead.has(record) ? undefined : ctx.cache?.guess(record);
+    if (guess === undefined) toRead.push(record);
+    else guessed.set(record, guess);
+  }
+  ctx.metrics.ledgerGuesses.inc({}, guessed.size);
+  const computed = new Map<string, Computed>();
+  const compute = (record: string, previous: LedgerEntry | undefined) => {
+    const changes = batch.byRecord.get(record)!;
+    const outcome = applyChanges(record, previous, changes, ctx.codec, ctx.handoffTime);
+    computed.set(record, { previous, outcome });
+    return outcome;
+  };
+  const unproven = [...guessed].filter(([r, guess]) => compute(r, guess).next === undefined);
+  toRead.push(...unproven.map(([record]) => record));
+  const read = await readEntries(ctx, toRead);
+  for (const record of toRead) compute(record, read.get(record));
+  return computed;
+}
+
+/** Strongly consistent reads of `records`' entries, counted. */
+function readEntries(ctx: BatchContext, records: string[]): Promise<Map<string, LedgerEntry>> {
+  ctx.metrics.ledgerReads.inc({}, records.length);
+  if (records.length === 0) return Promise.resolve(new Map());
+  return ctx.store.readLedger(ctx.pipeline, records, {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
   });
-  const writes: LedgerWrite[] = [];
-  const written = new Map<string, RecordOutcome>();
-  for (const record of records) {
-    const outcome = applyChanges(
-      record,
-      current.get(record),
-      batch.byRecord.get(record)!,
-      ctx.codec,
-      ctx.handoffTime,
-    );
-    if (outcome.next === undefined) settle(ctx, batch, outcome);
-    else {
-      writes.push({ previous: current.get(record), next: outcome.next });
-      written.set(record, outcome);
-    }
-  }
-  const again = await commitChunks(ctx, writes);
-  for (const [record, outcome] of written) if (!again.has(record)) settle(ctx, batch, outcome);
-  return [...again];
+}
+
+/** The partition `record`'s changes came from (a topic keyed by `_id` keeps it on one). */
+function partitionOf(batch: BatchState, record: string): number {
+  return batch.byRecord.get(record)!.at(-1)!.origin.partition;
 }
 
 /** Counts a record's durable outcome: stale changes, and rejected ones as dead letters. */
@@ -198,12 +259,15 @@ async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<S
   const chunks = packChunks(writes, ctx.group, ctx.store.maxCommitActions);
   const refused = new Set<string>();
   await forEachConcurrently(chunks, ctx.concurrency, async (chunk) => {
+    const items = commitActions(chunk.writes, chunk.deltas);
     try {
       await ctx.store.commitLedger(ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
+      ctx.metrics.transactionItems.inc({ outcome: "committed" }, items);
     } catch (error) {
       if (error instanceof LedgerConflictError) ctx.metrics.conflicts.inc();
       else if (error instanceof LedgerBusyError) ctx.metrics.busy.inc({ reason: error.reason });
       else throw error;
+      ctx.metrics.transactionItems.inc({ outcome: "refused" }, items);
       for (const write of chunk.writes) refused.add(write.next.record);
     }
     await ctx.heartbeat();

@@ -65,6 +65,25 @@ export class LiveMetrics implements Disposable {
     "counter",
     [{ reason: "ThrottlingError" }, { reason: "TransactionConflict" }],
   );
+  readonly ledgerReads = new Series(
+    "orderstats_ledger_reads_total",
+    "Ledger entries read (strongly consistent) to compute a change; one read unit each on " +
+      "DynamoDB for entries up to 4 KB",
+    "counter",
+  );
+  readonly ledgerGuesses = new Series(
+    "orderstats_ledger_guesses_total",
+    "Ledger entries taken from the entries this worker wrote instead of read " +
+      "(--ledger-cache-entries); a stale one fails its transaction's condition and is read",
+    "counter",
+  );
+  readonly transactionItems = new Series(
+    "orderstats_transaction_items_total",
+    "Items in ledger transactions (ledger entries plus total updates; two write units each " +
+      "on DynamoDB for items up to 1 KB), by outcome: committed or refused",
+    "counter",
+    [{ outcome: "committed" }, { outcome: "refused" }],
+  );
   readonly rebalances = new Series(
     "orderstats_rebalances_total",
     "Consumer-group rebalances this worker took part in",
@@ -106,6 +125,9 @@ export class LiveMetrics implements Disposable {
       this.deadLettered,
       this.conflicts,
       this.busy,
+      this.ledgerReads,
+      this.ledgerGuesses,
+      this.transactionItems,
       this.rebalances,
       retries,
       throttles,

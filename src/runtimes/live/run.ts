@@ -22,6 +22,7 @@ import { isTransientKafkaError } from "../../sources/kafka/transient.ts";
 import { contributionCodec } from "../../pipeline/contribution.ts";
 import { fieldNames } from "../../pipeline/fields.ts";
 import { applyBatch, type BatchContext } from "./batch.ts";
+import { LedgerCache } from "./ledger_cache.ts";
 import { awaitHandoff, HandoffMissingError } from "./handoff.ts";
 import { hasNoCommittedOffsets } from "../../sources/kafka/offsets.ts";
 import { serveHttp } from "../http.ts";
@@ -63,6 +64,8 @@ export interface LiveOptions {
   /** Raw JSON without handoff offsets: let a new group read pre-bootstrap history. */
   replayBeforeHandoff?: boolean;
   concurrency: number;
+  /** Ledger entries this worker remembers to guess instead of read (0: read every one). */
+  ledgerCacheEntries: number;
   /** Aborting stops fetching, finishes the batch in hand, commits and leaves the group. */
   signal: AbortSignal;
 }
@@ -114,6 +117,10 @@ async function work(
   await using _progress = progressLog(metrics);
   await worker.consumer.subscribe({ topic: options.topic, fromBeginning: true });
   const context = batchContext(options, group, handoff, worker.deadLetters(), metrics);
+  // Another worker may write the orders of partitions this one lost: forget their entries.
+  worker.consumer.on(worker.consumer.events.GROUP_JOIN, ({ payload }) => {
+    context.cache.retain(new Set(payload.memberAssignment[options.topic] ?? []));
+  });
   const running = worker.consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
@@ -291,7 +298,7 @@ function batchContext(
   handoff: Handoff,
   deadLetters: DeadLetterSink,
   metrics: LiveMetrics,
-): Omit<BatchContext, "heartbeat"> {
+): Omit<BatchContext, "heartbeat"> & { cache: LedgerCache } {
   const { pipeline } = options;
   return {
     pipeline: pipeline.name,
@@ -306,6 +313,7 @@ function batchContext(
     deadLetters,
     metrics,
     concurrency: options.concurrency,
+    cache: new LedgerCache(options.ledgerCacheEntries),
     signal: options.signal,
   };
 }
