@@ -182,11 +182,17 @@ function serverProperties(ports: StackPorts, dataDir: string): string {
   ].join("\n");
 }
 
-/** A random Kafka cluster id: 16 bytes, base64url without padding. */
-function clusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
+/**
+ * A random Kafka cluster id: 16 bytes, base64url without padding. Like Kafka's own
+ * Uuid.randomUuid(), it never starts with "-", which kafka-storage would read as an option.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 async function sha256(data: Uint8Array): Promise<string> {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stackPorts } from "../../devstack/config.ts";
+import { clusterId } from "../../devstack/services/kafka.ts";
 import { isAlive, launchDetached, readPid, terminateGroup } from "../../devstack/lib/process.ts";
 
 Deno.test("stackPorts() uses the defaults and takes overrides from the environment", () => {
@@ -24,6 +25,14 @@ Deno.test("stackPorts() rejects a variable that is not a TCP port, naming it", (
         error instanceof RangeError && error.message.includes("DDB_PORT") &&
         error.message.includes(`'${bad}'`),
     );
+  }
+});
+
+// kafka-storage's argument parser reads an id starting with "-" as an option; 1 id in 64 did.
+Deno.test("clusterId() is 16 bytes of base64url that never starts with '-'", () => {
+  for (let i = 0; i < 2_000; i++) {
+    const id = clusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/, id);
   }
 });
 
