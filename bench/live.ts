@@ -2,6 +2,8 @@
  * Live throughput and latency next to its two halves done bare:
  *   (a) a kafkajs eachBatch loop decoding the same topic with decodeCdcMessage;
  *   (b) TransactWriteItems of as many ledger-sized items (100 per transaction, 8 in flight);
+ *   (b2) the same number of items of live's own kinds: half conditional ledger Puts, half
+ *   ADD updates of their customers' totals in a second table;
  *   live: `--workers` orderstats `--mode=live` children in one consumer group, polled on
  *   /metrics, until the group's committed offsets reach the end of every partition.
  * Then the capacity the workers spent per event (from their /metrics), their RSS as the
@@ -17,7 +19,7 @@
  *
  * @module
  */
-import { TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { type TransactWriteItem, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { MongoClient } from "mongodb";
 import { ferretUri } from "../devstack/lib/env.ts";
 import { testKafka } from "../devstack/lib/kafka.ts";
@@ -33,7 +35,7 @@ import { decodeCdcMessage } from "../src/sources/cdc/mod.ts";
 import { orderFields } from "../src/app/orderstats.ts";
 import { fieldNames } from "../src/pipeline/fields.ts";
 import { ensureTable } from "../src/state/dynamodb/tables.ts";
-import { ledgerItem } from "../src/state/dynamodb/items.ts";
+import { keys, ledgerItem } from "../src/state/dynamodb/items.ts";
 import { MAX_TRANSACTION_ITEMS } from "../src/state/dynamodb/ledger.ts";
 import { formatVersion } from "../src/state/version.ts";
 import { packTimestamp } from "../src/pipeline/change.ts";
@@ -114,33 +116,52 @@ async function bareConsume(topic: string, groupId: string): Promise<Rate> {
   }
 }
 
-/** (b): N ledger-sized items, as many per TransactWriteItems as DynamoDB allows, 8 in flight. */
-async function bareTransact(table: string): Promise<Rate> {
+/**
+ * (b): N ledger-sized items, as many per TransactWriteItems as DynamoDB allows, 8 in flight:
+ * plain Puts, or (`liveKinds`, b2) live's kinds: each ledger Put conditional on the entry
+ * being absent, with an ADD update of its customer's total in `totalsTable`.
+ */
+async function bareTransact(table: string, totalsTable?: string): Promise<Rate> {
   const client = benchDynamo();
   try {
     await ensureTable(client, table);
+    if (totalsTable) await ensureTable(client, totalsTable);
     const clusterTime = packTimestamp(Math.floor(Date.now() / 1000), 0);
+    const put = (n: number): TransactWriteItem => ({
+      Put: {
+        TableName: table,
+        Item: ledgerItem("order_totals", {
+          record: `n:${n}`,
+          present: true,
+          key: `c${n % args.customers}`,
+          value: 12_345n,
+          version: formatVersion({
+            kind: "change",
+            clusterTime,
+            offsets: new Map([[0, BigInt(n)]]),
+          }),
+        }),
+        ...(totalsTable ? { ConditionExpression: "attribute_not_exists(pk)" } : {}),
+      },
+    });
+    const add = (n: number): TransactWriteItem => ({
+      Update: {
+        TableName: totalsTable,
+        Key: { pk: { S: keys.total("order_totals", `c${n % args.customers}`) } },
+        UpdateExpression: "ADD #total :d",
+        ExpressionAttributeNames: { "#total": "total" },
+        ExpressionAttributeValues: { ":d": { N: "12345" } },
+      },
+    });
     let next = 0;
     const worker = async () => {
       while (next < N) {
         const from = next;
         next = Math.min(N, next + MAX_TRANSACTION_ITEMS);
-        const TransactItems = Array.from({ length: next - from }, (_, j) => ({
-          Put: {
-            TableName: table,
-            Item: ledgerItem("order_totals", {
-              record: `n:${from + j}`,
-              present: true,
-              key: `c${(from + j) % args.customers}`,
-              value: 12_345n,
-              version: formatVersion({
-                kind: "change",
-                clusterTime,
-                offsets: new Map([[0, BigInt(from + j)]]),
-              }),
-            }),
-          },
-        }));
+        const TransactItems = Array.from(
+          { length: next - from },
+          (_, j) => totalsTable && j % 2 === 1 ? add(from + j - 1) : put(from + j),
+        );
         await client.send(new TransactWriteItemsCommand({ TransactItems }));
       }
     };
@@ -199,7 +220,7 @@ function printCapacity(
   const get = (name: string) => (metrics.get(name) ?? 0) - (since.get(name) ?? 0);
   const per = (n: number) => (n / events).toFixed(2);
   const reads = get("orderstats_ledger_reads_total");
-  const committed = get('orderstats_transaction_items_total{outcome="committed"}');
+  const committed = committedItems(metrics, since);
   const refused = get('orderstats_transaction_items_total{outcome="refused"}');
   console.log(
     `${phase}, per event: ledger reads ${per(reads)} (read units), guesses ` +
@@ -212,6 +233,12 @@ function printCapacity(
     `conflicts ${get("orderstats_ledger_conflicts_total")}; retries ` +
       `${get("orderstats_retries_total")}; busy: ${busy}`,
   );
+}
+
+/** Items of the workers' committed transactions, minus an earlier reading. */
+function committedItems(metrics: Map<string, number>, since = new Map<string, number>()): number {
+  const name = 'orderstats_transaction_items_total{outcome="committed"}';
+  return (metrics.get(name) ?? 0) - (since.get(name) ?? 0);
 }
 
 /** Each worker's RSS over the run, and its growth from a tenth of the events to the end. */
@@ -284,7 +311,8 @@ async function bench(dist: Distribution): Promise<void> {
     const workload = await prepare(s, dist);
     const a = await bareConsume(s.topic, bare.group);
     const b = await bareTransact(bare.table);
-    await dropTables([bare.table]);
+    const b2 = await bareTransact(`${bare.table}_kinds`, `${bare.table}_totals`);
+    await dropTables([bare.table, `${bare.table}_kinds`, `${bare.table}_totals`]);
 
     const spawnedAt = performance.now();
     await using workers = new WorkerGroup(args.workers, workerFlags(s));
@@ -299,9 +327,15 @@ async function bench(dist: Distribution): Promise<void> {
       ["step", "events/s", "cpu busy"],
       row("(a) kafkajs eachBatch + decodeCdcMessage", a),
       row(`(b) TransactWriteItems, ${MAX_TRANSACTION_ITEMS} items x 8 in flight`, b),
+      row("(b2) the same, live's kinds (items/s)", b2),
       row("live, first progress -> all committed", live),
     ]);
     console.log(`live/(b) = ${(live.perSecond / b.perSecond).toFixed(2)}`);
+    const items = committedItems(await workers.metrics()) / N;
+    console.log(
+      `live's items: ${items.toFixed(2)} per event, ${(live.perSecond * items).toFixed(0)}/s; ` +
+        `items/s vs (b2) = ${(live.perSecond * items / b2.perSecond).toFixed(2)}`,
+    );
     console.log(`live start-up (spawn -> first progress seen): ${live.startup.toFixed(1)} s`);
     console.log(`live batches: ${loaded.count}, mean ${loaded.meanMs.toFixed(0)} ms`);
     printCapacity("backlog", N, await workers.metrics());
@@ -330,6 +364,12 @@ if (!dists.every((d) => DISTRIBUTIONS.includes(d))) {
 if (args["latency-rate"] !== "auto" && !(Number(args["latency-rate"]) > 0)) {
   throw new RangeError(
     `--latency-rate must be auto or a positive number: got "${args["latency-rate"]}"`,
+  );
+}
+// (b2) updates distinct totals within a transaction of 100 consecutive orders.
+if (args.customers < MAX_TRANSACTION_ITEMS) {
+  throw new RangeError(
+    `--customers must be at least ${MAX_TRANSACTION_ITEMS}: got ${args.customers}`,
   );
 }
 const cacheEntries = args["ledger-cache-entries"];
