@@ -68,8 +68,7 @@ export function decodeFlattened(
   if (typeof written === "string" && DECIMAL_TEXT.test(written)) {
     document[fields.value] = Decimal128.fromString(written);
   }
-  const orderKey = keyOf(value, key, where);
-  return { kind: "upsert", orderKey, document, position, inserted: op === "c" };
+  return { kind: "upsert", orderKey: keyOf(value, key, where), document, position };
 }
 
 function isDeleted(flag: unknown, where: string): boolean {
