@@ -118,7 +118,7 @@ async function bareConsume(topic: string, groupId: string): Promise<Rate> {
 
 /**
  * (b): N ledger-sized items, as many per TransactWriteItems as DynamoDB allows, 8 in flight:
- * plain Puts, or (`liveKinds`, b2) live's kinds: each ledger Put conditional on the entry
+ * plain Puts, or (with `totalsTable`, b2) live's kinds: each ledger Put conditional on the entry
  * being absent, with an ADD update of its customer's total in `totalsTable`.
  */
 async function bareTransact(table: string, totalsTable?: string): Promise<Rate> {

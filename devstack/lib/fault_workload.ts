@@ -4,8 +4,8 @@
  * a few very hot ones. It is the collection's only writer, so it tracks which `_id`s exist and
  * picks each operation so that it really changes something.
  *
- * `_id`s are strings (`o0`, `o1`…): FerretDB finds a string `_id` by its index, while a
- * numeric one costs a scan of the whole collection per write, which made a 200 000-event soak
+ * `_id`s are strings (`o0`, `o1`…): FerretDB can find a string `_id` by its index, while a
+ * numeric one costs a scan of the whole collection per lookup, which made a 200 000-event soak
  * run at 2 writes a second.
  *
  * @module
@@ -127,9 +127,10 @@ export class FaultWorkload {
     const count = Math.min(n, this.options.idSpace);
     for (let start = 0; start < count; start += 1000) {
       const batch: Order[] = [];
-      for (let id = start; id < Math.min(start + 1000, count); id++) batch.push(this.#order(id));
+      const end = Math.min(start + 1000, count);
+      for (let id = start; id < end; id++) batch.push(this.#order(id));
       await this.#orders.insertMany(batch);
-      for (let id = start; id < Math.min(start + 1000, count); id++) this.#live.add(id);
+      for (let id = start; id < end; id++) this.#live.add(id);
     }
     this.#nextId = Math.max(this.#nextId, count);
   }
