@@ -83,3 +83,26 @@ export async function assertTotals(
 export function assertConverges(s: Scenario, orders: Collection): Promise<void> {
   return assertTotals(s, () => mongoTotals(orders));
 }
+
+/**
+ * The partitions a worker (started with `captureStderr`) holds, from its latest "joined
+ * consumer group" log line: KafkaJS logs every join, the rebalance ones included.
+ */
+export function heldPartitions(worker: LiveWorker): number {
+  const line = worker.stderr.split("\n").findLast((l) => l.includes('"joined consumer group"'));
+  if (!line) return 0;
+  const assignment: Record<string, number[]> = JSON.parse(line).assignment ?? {};
+  return Object.values(assignment).reduce((n, partitions) => n + partitions.length, 0);
+}
+
+/** Waits until every worker holds partitions and together they hold all `partitions` once. */
+export async function assertGroupSplit(workers: LiveWorker[], partitions: number): Promise<void> {
+  const split = () => {
+    const held = workers.map(heldPartitions);
+    return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === partitions;
+  };
+  assert.ok(
+    await eventually(() => Promise.resolve(split()), 90_000),
+    `the group did not split ${partitions} partitions: ${workers.map(heldPartitions)}`,
+  );
+}
