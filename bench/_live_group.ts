@@ -28,13 +28,15 @@ export class WorkerGroup implements AsyncDisposable {
     return sum;
   }
 
-  /** Each worker's resident set size and V8 heap in use, in MB. */
-  async memoryMb(): Promise<{ mb: number[]; heapMb: number[] }> {
+  /** Each worker's resident set size and V8's share of it, in MB. */
+  async memoryMb(): Promise<Omit<RssSample, "share">> {
     const all = await Promise.all(this.workers.map((w) => w.metrics()));
     const mb = (m: Map<string, number>, name: string) => (m.get(name) ?? 0) / 2 ** 20;
     return {
       mb: all.map((m) => mb(m, "process_resident_memory_bytes")),
       heapMb: all.map((m) => mb(m, "process_heap_bytes")),
+      heapTotalMb: all.map((m) => mb(m, "process_heap_total_bytes")),
+      externalMb: all.map((m) => mb(m, "process_external_memory_bytes")),
     };
   }
 
@@ -52,11 +54,16 @@ export function seen(metrics: Map<string, number>): number {
   return n;
 }
 
-/** Each worker's RSS and V8 heap in use (MB) when the group had seen a share of the events. */
+/**
+ * Each worker's memory (MB) when the group had seen a share of the events: RSS, V8 heap in use,
+ * V8 heap reserved, and what V8 tracks outside its heap.
+ */
 export interface RssSample {
   share: number;
   mb: number[];
   heapMb: number[];
+  heapTotalMb: number[];
+  externalMb: number[];
 }
 
 /** What {@link consume} measured. */

@@ -244,10 +244,10 @@ function committedItems(metrics: Map<string, number>, since = new Map<string, nu
 /** Each worker's RSS over the run, and its growth from a tenth of the events to the end. */
 function printRss(rss: readonly RssSample[]): void {
   const mb = (values: number[]) => values.map((v) => v.toFixed(0)).join(" / ");
-  for (const { share, mb: values, heapMb } of rss) {
+  for (const { share, mb: values, heapMb, heapTotalMb, externalMb } of rss) {
     console.log(
       `RSS at ${(share * 100).toFixed(0)}% of the events: ${mb(values)} MB (V8 heap in use ` +
-        `${mb(heapMb)} MB)`,
+        `${mb(heapMb)}, reserved ${mb(heapTotalMb)}, external ${mb(externalMb)} MB)`,
     );
   }
   const growth = rssGrowth(rss).map((g) => `${(100 * g).toFixed(1)}%`).join(" / ");

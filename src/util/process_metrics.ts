@@ -41,7 +41,7 @@ export class ProcessMetrics implements Disposable {
       [],
     );
     build.set(1, buildInfo());
-    const memory = (key: "rss" | "heapUsed") => () => Deno.memoryUsage()[key];
+    const memory = (key: keyof Deno.MemoryUsage) => () => Deno.memoryUsage()[key];
     return [
       build,
       new Sampled("process_cpu_seconds_total", "User and system CPU time", "counter", () => {
@@ -50,6 +50,14 @@ export class ProcessMetrics implements Disposable {
       }),
       new Sampled("process_resident_memory_bytes", "Resident set size", "gauge", memory("rss")),
       new Sampled("process_heap_bytes", "V8 heap in use", "gauge", memory("heapUsed")),
+      // Where RSS beyond the heap in use goes: heap V8 reserved, or buffers it tracks outside it.
+      new Sampled("process_heap_total_bytes", "V8 heap reserved", "gauge", memory("heapTotal")),
+      new Sampled(
+        "process_external_memory_bytes",
+        "Memory V8 tracks outside its heap (ArrayBuffers, Kafka buffers)",
+        "gauge",
+        memory("external"),
+      ),
       new Sampled(
         "process_start_time_seconds",
         "Start time, seconds since the Unix epoch",

@@ -71,6 +71,8 @@ Deno.test({
       for (const name of zeros) assert.equal(start.get(name), 0, `${name} at start`);
       assert.ok(start.get("process_resident_memory_bytes")! > 1e6);
       assert.ok(start.get("process_heap_bytes")! > 1e5);
+      assert.ok(start.get("process_heap_total_bytes")! >= start.get("process_heap_bytes")!);
+      assert.ok(start.get("process_external_memory_bytes")! > 0);
       assert.ok(start.get("process_cpu_seconds_total")! > 0);
       assert.ok(start.get("process_start_time_seconds")! > Date.now() / 1000 - 600);
       assert.ok(start.has("orderstats_event_loop_delay_seconds_count"));
