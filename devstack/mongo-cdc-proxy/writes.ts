@@ -90,7 +90,7 @@ export class WriteInterceptor {
         ...(stmt.collation ? { collation: stmt.collation } : {}),
       });
       // Pin a single update to the document we read, so the images belong to it.
-      const q = !multi && pre.length ? { $and: [stmt.q ?? {}, { _id: pre[0]._id }] } : stmt.q;
+      const q = !multi && pre.length ? pinnedTo(stmt.q, pre[0]._id) : stmt.q;
       const reply = await upstream.command(db, {
         ...options(body),
         updates: [{ ...stmt, q }],
@@ -126,7 +126,7 @@ export class WriteInterceptor {
         ...(one ? { limit: 1 } : {}),
         ...(stmt.collation ? { collation: stmt.collation } : {}),
       });
-      const q = one && pre.length ? { $and: [stmt.q ?? {}, { _id: pre[0]._id }] } : stmt.q;
+      const q = one && pre.length ? pinnedTo(stmt.q, pre[0]._id) : stmt.q;
       const reply = await upstream.command(db, {
         ...options(body),
         deletes: [{ ...stmt, q }],
@@ -149,7 +149,7 @@ export class WriteInterceptor {
       ...(body.sort ? { sort: body.sort } : {}),
       ...(body.collation ? { collation: body.collation } : {}),
     });
-    const query = pre ? { $and: [body.query ?? {}, { _id: pre._id }] } : body.query;
+    const query = pre ? pinnedTo(body.query, pre._id) : body.query;
     const reply = await upstream.command(db, { ...options(body), ...(query ? { query } : {}) });
     if (!isOk(reply)) return reply;
     const upsertedId = reply.lastErrorObject?.upserted;
@@ -239,6 +239,17 @@ function isOk(reply: Document): boolean {
 
 function num(v: unknown): number {
   return v === undefined || v === null ? 0 : Number((v as { valueOf(): unknown }).valueOf());
+}
+
+/**
+ * `filter` narrowed to the document `_id`. A filter that already is `{_id: <that value>}` is
+ * kept as it is: FerretDB finds a string or ObjectId `_id` by its index only in that form, and
+ * scans the whole collection for the `$and`.
+ */
+function pinnedTo(filter: Document | undefined, id: unknown): Document {
+  const keys = filter ? Object.keys(filter) : [];
+  if (keys.length === 1 && keys[0] === "_id" && key(filter!._id) === key(id)) return filter!;
+  return { $and: [filter ?? {}, { _id: id }] };
 }
 
 function isReplacement(u: unknown): boolean {
