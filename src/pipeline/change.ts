@@ -46,8 +46,17 @@ export interface OrderPatch {
  * Debezium key or an extended-JSON document.
  */
 export type OrderChange =
-  /** The order's full current document (insert, replace, update with full document, snapshot read). */
-  | { kind: "upsert"; orderKey: string; document: Record<string, unknown>; position: Position }
+  /**
+   * The order's full current document (insert, replace, update with full document, snapshot
+   * read). `inserted`: the source says MongoDB inserted it (Debezium op `c`).
+   */
+  | {
+    kind: "upsert";
+    orderKey: string;
+    document: Record<string, unknown>;
+    position: Position;
+    inserted?: boolean;
+  }
   /** An update that only says which fields changed. */
   | { kind: "patch"; orderKey: string; patch: OrderPatch; position: Position }
   /** The order no longer exists. */

@@ -143,12 +143,13 @@ Deno.test("applyBatch() with a cache guesses the entries it wrote instead of rea
     event(1, "c", 1, { customer_id: "a", amount: 5 }),
     event(2, "c", 2, { customer_id: "a", amount: 7 }),
   ]);
-  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 0 });
+  // Inserts: no entry expected, none read.
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 0, guesses: 2 });
   await applyBatch(ctx, [
     event(3, "u", 1, { customer_id: "b", amount: 6 }),
     event(4, "d", 2),
   ]);
-  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 2 });
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 0, guesses: 4 });
   assert.deepEqual(await totals(store), new Map([["a", 0n], ["b", 6n]]));
   assert.equal(ctx.metrics.conflicts.total(), 0);
 });
@@ -174,7 +175,7 @@ Deno.test("applyBatch() detects a cached entry someone else changed, reads it an
   assert.deepEqual(await totals(store), new Map([["a", 0n], ["z", 3n]]));
   assert.equal(ctx.metrics.conflicts.total(), 1);
   assert.equal(ctx.metrics.summary().stale, 1);
-  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 1 });
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 1, guesses: 2 });
 });
 
 Deno.test("applyBatch() reads an entry when its guess would write nothing (a replay)", async () => {
@@ -186,9 +187,51 @@ Deno.test("applyBatch() reads an entry when its guess would write nothing (a rep
   ];
   await applyBatch(ctx, batch);
   await applyBatch(ctx, batch);
-  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 2, guesses: 1 });
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 1, guesses: 2 });
   assert.equal(ctx.metrics.summary().stale, 2);
   assert.deepEqual(await totals(store), new Map([["a", 9n]]));
+});
+
+Deno.test("applyBatch() with a cache writes an inserted order without reading its entry", async () => {
+  await using store = new MemoryStore();
+  const { ctx } = context(store, undefined, new LedgerCache(10));
+  await applyBatch(ctx, [
+    event(1, "c", 1, { customer_id: "a", amount: 5 }),
+    event(2, "c", 2, { customer_id: "a", amount: 7 }),
+    event(3, "u", 2, { customer_id: "b", amount: 7 }),
+  ]);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 0, guesses: 2 });
+  assert.deepEqual(await totals(store), new Map([["a", 5n], ["b", 7n]]));
+  assert.equal(ctx.metrics.conflicts.total(), 0);
+});
+
+Deno.test("applyBatch() reads an inserted order that has an entry (a replay, a re-insert) and stays exact", async () => {
+  await using store = new MemoryStore();
+  const first = context(store, undefined, new LedgerCache(10));
+  await applyBatch(first.ctx, [
+    event(1, "c", 1, { customer_id: "a", amount: 5 }),
+    event(2, "d", 1),
+    event(3, "c", 2, { customer_id: "a", amount: 7 }),
+  ]);
+  // A restarted worker (empty cache) gets the batch again, then a re-insert of order 1.
+  const { ctx } = context(store, undefined, new LedgerCache(10));
+  await applyBatch(ctx, [
+    event(1, "c", 1, { customer_id: "a", amount: 5 }),
+    event(2, "d", 1),
+    event(3, "c", 2, { customer_id: "a", amount: 7 }),
+    event(4, "c", 1, { customer_id: "b", amount: 4 }),
+  ]);
+  assert.deepEqual(await totals(store), new Map([["a", 7n], ["b", 4n]]));
+  assert.equal(ctx.metrics.summary().stale, 3);
+  assert.ok(ctx.metrics.conflicts.total() >= 1);
+  assert.equal(ctx.metrics.ledgerReads.total(), 2);
+});
+
+Deno.test("applyBatch() without a cache reads every entry, inserts too", async () => {
+  await using store = new MemoryStore();
+  const { ctx } = context(store, undefined, new LedgerCache(0));
+  await applyBatch(ctx, [event(1, "c", 1, { customer_id: "a", amount: 5 })]);
+  assert.deepEqual(ledgerCounts(ctx.metrics), { reads: 1, guesses: 0 });
 });
 
 Deno.test("LedgerCache keeps the most recently used entries and forgets revoked partitions", () => {

@@ -144,7 +144,8 @@ interface Computed {
 
 /**
  * Each record's outcome on top of its current entry: the cached one when this worker has
- * it (the commit's condition proves it), read otherwise. A guess that leads to no write
+ * it, none when the batch starts with MongoDB inserting the order (the commit's condition
+ * proves either guess), read otherwise. A guess that leads to no write
  * proves nothing, so those records are read and computed again before anything settles.
  */
 async function outcomesOf(
@@ -152,12 +153,14 @@ async function outcomesOf(
   batch: BatchState,
   records: readonly string[],
 ): Promise<Map<string, Computed>> {
-  const guessed = new Map<string, LedgerEntry>();
+  const guessed = new Map<string, LedgerEntry | undefined>();
   const toRead: string[] = [];
   for (const record of records) {
-    const guess = batch.mustRead.has(record) ? undefined : ctx.cache?.guess(record);
-    if (guess === undefined) toRead.push(record);
-    else guessed.set(record, guess);
+    if (batch.mustRead.has(record) || !ctx.cache?.capacity) toRead.push(record);
+    else if (ctx.cache.has(record)) guessed.set(record, ctx.cache.guess(record));
+    // An order MongoDB inserted has no entry yet (else the commit's condition says so).
+    else if (insertedFirst(batch, record)) guessed.set(record, undefined);
+    else toRead.push(record);
   }
   ctx.metrics.ledgerGuesses.inc({}, guessed.size);
   const computed = new Map<string, Computed>();
@@ -172,6 +175,12 @@ async function outcomesOf(
   const read = await readEntries(ctx, toRead);
   for (const record of toRead) compute(record, read.get(record));
   return computed;
+}
+
+/** Whether `record`'s first change in the batch is an insert. */
+function insertedFirst(batch: BatchState, record: string): boolean {
+  const first = batch.byRecord.get(record)![0].change;
+  return first.kind === "upsert" && first.inserted === true;
 }
 
 /** Strongly consistent reads of `records`' entries, counted. */

@@ -25,6 +25,11 @@ export class LedgerCache {
     return this.#entries.size;
   }
 
+  /** Whether it remembers an entry for `record`. */
+  has(record: string): boolean {
+    return this.#entries.has(record);
+  }
+
   /** The entry this worker last wrote for `record`, if it still remembers it. */
   guess(record: string): LedgerEntry | undefined {
     const found = this.#entries.get(record);

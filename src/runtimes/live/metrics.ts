@@ -73,8 +73,9 @@ export class LiveMetrics implements Disposable {
   );
   readonly ledgerGuesses = new Series(
     "orderstats_ledger_guesses_total",
-    "Ledger entries taken from the entries this worker wrote instead of read " +
-      "(--ledger-cache-entries); a stale one fails its transaction's condition and is read",
+    "Ledger entries guessed instead of read: the entry this worker wrote " +
+      "(--ledger-cache-entries), or none for an inserted order; a stale guess fails its " +
+      "transaction's condition and is read",
     "counter",
   );
   readonly transactionItems = new Series(

@@ -120,7 +120,7 @@ function upsert(
     );
   }
   const order = orderAgreeingWithKey(key, orderKey(document._id, where), where);
-  return { kind: "upsert", orderKey: order, document, position };
+  return { kind: "upsert", orderKey: order, document, position, inserted: envelope.op === "c" };
 }
 
 /** The order a delete or patch is about: the key's, checked against `before` when there is one. */

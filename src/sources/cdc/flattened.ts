@@ -68,7 +68,8 @@ export function decodeFlattened(
   if (typeof written === "string" && DECIMAL_TEXT.test(written)) {
     document[fields.value] = Decimal128.fromString(written);
   }
-  return { kind: "upsert", orderKey: keyOf(value, key, where), document, position };
+  const orderKey = keyOf(value, key, where);
+  return { kind: "upsert", orderKey, document, position, inserted: op === "c" };
 }
 
 function isDeleted(flag: unknown, where: string): boolean {
