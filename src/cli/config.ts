@@ -37,6 +37,7 @@ export interface Config {
     handoffTimeoutSeconds: number;
     httpPort: number;
     sessionTimeoutMs: number;
+    partitionsConcurrency: number;
     serveApi: boolean;
     replayBeforeHandoff: boolean;
     maxRecordBytes: number;
@@ -165,6 +166,7 @@ function liveConfig(get: Get): Config["live"] {
     handoffTimeoutSeconds: get("handoff-timeout"),
     httpPort: get("http-port"),
     sessionTimeoutMs: get("kafka-session-timeout-ms"),
+    partitionsConcurrency: get("kafka-partitions-concurrency"),
     serveApi: get("serve-api"),
     replayBeforeHandoff: get("replay-before-handoff"),
     maxRecordBytes: get("max-record-bytes"),

@@ -177,6 +177,7 @@ export async function live(config: Config, signal: AbortSignal): Promise<void> {
     httpPort: config.live.httpPort,
     api: config.live.serveApi ? { customerJson: customerIdJson } : undefined,
     sessionTimeoutMs: config.live.sessionTimeoutMs,
+    partitionsConcurrency: config.live.partitionsConcurrency,
     appliedOffsets: config.ddb.dedupTable === undefined
       ? undefined
       : state.appliedOffsets(config.ddb.dedupTable, config.kafka.consumerGroup),

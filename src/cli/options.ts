@@ -218,6 +218,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       "before the group hands them to another worker.",
   },
   {
+    name: "kafka-partitions-concurrency",
+    env: "KAFKA_PARTITIONS_CONCURRENCY",
+    kind: "integer",
+    default: "3",
+    modes: ["live"],
+    help: "Batches of different partitions a worker applies at once (each with " +
+      "--write-concurrency requests in flight); 1 applies one partition's batch at a time.",
+  },
+  {
     name: "cdc-format",
     env: "CDC_FORMAT",
     kind: "string",

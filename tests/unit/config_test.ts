@@ -24,6 +24,7 @@ Deno.test("parseConfig() applies defaults from the contract", () => {
   assert.equal(c.ddb.dedupTable, undefined);
   assert.equal(c.live.ledgerCacheEntries, 100_000);
   assert.equal(config(["--mode=live", "--ledger-cache-entries=0"]).live.ledgerCacheEntries, 0);
+  assert.equal(c.live.partitionsConcurrency, 3);
 });
 
 Deno.test("parseConfig() reads the environment and lets flags win", () => {
@@ -73,6 +74,11 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag and it
       ["--mode=live", "--ledger-cache-entries=-1"],
       {},
       /--ledger-cache-entries \(LEDGER_CACHE_ENTRIES\) must be an integer ≥ 0: got "-1"/,
+    ],
+    [
+      ["--mode=live"],
+      { KAFKA_PARTITIONS_CONCURRENCY: "0" },
+      /--kafka-partitions-concurrency \(KAFKA_PARTITIONS_CONCURRENCY\) must be a positive integer: got "0"/,
     ],
     [["--mode=live", "--ddb-endpoint=not a url"], {}, /--ddb-endpoint \(DDB_ENDPOINT\) must be/],
     [["--mode=live", "--ddb-endpoint=localhost:8000"], {}, /--ddb-endpoint .* http:\/\/ or https/],

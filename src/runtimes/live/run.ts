@@ -59,6 +59,12 @@ export interface LiveOptions {
   appliedOffsets?: AppliedOffsetsStore;
   /** Consumer-group session timeout. @default 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * Batches of different partitions applied at once. Their orders differ (a topic keyed by
+   * `_id`), and totals they share change by conditional transactions, as across workers.
+   * @default 1
+   */
+  partitionsConcurrency?: number;
   waitForHandoff: boolean;
   handoffTimeoutMs: number;
   /** Raw JSON without handoff offsets: let a new group read pre-bootstrap history. */
@@ -124,6 +130,7 @@ async function work(
   const running = worker.consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConcurrency ?? 1,
     eachBatch: (payload) => handleBatch(payload, worker.consumer, context, options.appliedOffsets),
   });
   // `run` resolves once the group is joined, which after a crash waits out the dead member's
