@@ -33,10 +33,11 @@ Deno.test({
       // the hot customer together (a backlog written first could be drained by the first
       // worker to join, before the others get partitions).
       const capture = { captureStderr: true };
+      const info = ["--log-level=info"]; // assertGroupSplit reads the join lines
       workers.push(
-        startWorker(s, [], capture),
-        startWorker(s, [], capture),
-        startWorker(s, [], capture),
+        startWorker(s, info, capture),
+        startWorker(s, info, capture),
+        startWorker(s, info, capture),
       );
       await assertGroupSplit(workers, PARTITIONS);
       await orders.insertMany(Array.from({ length: 600 }, (_, i): Document => ({

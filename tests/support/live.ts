@@ -85,24 +85,32 @@ export function assertConverges(s: Scenario, orders: Collection): Promise<void> 
 }
 
 /**
- * The partitions a worker (started with `captureStderr`) holds, from its latest "joined
- * consumer group" log line: KafkaJS logs every join, the rebalance ones included.
+ * The partitions (`topic:partition`) a worker started with `captureStderr` holds, from its
+ * latest complete "joined consumer group" log line: KafkaJS logs every join, rebalances too.
  */
-export function heldPartitions(worker: LiveWorker): number {
-  const line = worker.stderr.split("\n").findLast((l) => l.includes('"joined consumer group"'));
-  if (!line) return 0;
+function heldPartitions(worker: LiveWorker): string[] {
+  const lines = worker.stderr.split("\n").slice(0, -1); // the last one may be half-written
+  const line = lines.findLast((l) => l.includes('"joined consumer group"'));
+  if (!line) return [];
   const assignment: Record<string, number[]> = JSON.parse(line).assignment ?? {};
-  return Object.values(assignment).reduce((n, partitions) => n + partitions.length, 0);
+  return Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`));
 }
 
-/** Waits until every worker holds partitions and together they hold all `partitions` once. */
+/**
+ * Waits until every worker holds partitions and together they hold `partitions` distinct ones,
+ * each once. The workers must log at info level (their join lines).
+ */
 export async function assertGroupSplit(workers: LiveWorker[], partitions: number): Promise<void> {
   const split = () => {
     const held = workers.map(heldPartitions);
-    return held.every((n) => n > 0) && held.reduce((a, b) => a + b, 0) === partitions;
+    const all = held.flat();
+    return held.every((h) => h.length > 0) && all.length === partitions &&
+      new Set(all).size === partitions;
   };
   assert.ok(
     await eventually(() => Promise.resolve(split()), 90_000),
-    `the group did not split ${partitions} partitions: ${workers.map(heldPartitions)}`,
+    `the group did not split ${partitions} partitions: ${
+      JSON.stringify(workers.map(heldPartitions))
+    }`,
   );
 }

@@ -62,7 +62,7 @@ export interface LiveOptions {
   /**
    * Batches of different partitions applied at once. Their orders differ (a topic keyed by
    * `_id`), and totals they share change by conditional transactions, as across workers.
-   * @default 1
+   * @default 1 (the CLI's `--kafka-partitions-concurrency` defaults to 3)
    */
   partitionsConcurrency?: number;
   waitForHandoff: boolean;
