@@ -357,9 +357,12 @@ export function sigtermMidBatch(backlog = 300): Fault {
       const inBatch = (metrics.get("orderstats_batch_seconds_count") ?? 0) === 0;
       return {
         exitSeconds: stopped.seconds,
-        detail: `SIGTERM after ${eventsOf(metrics)} of ${
+        // The worker starts at the group's committed offsets, which can be before the mark.
+        detail: `SIGTERM after ${eventsOf(metrics)} records decoded (${
           stage.relay.stats.records - mark
-        } records decoded, ${inBatch ? "inside its first batch" : "after a batch was durable"}`,
+        } relayed while no worker ran), ${
+          inBatch ? "inside its first batch" : "after a batch was durable"
+        }`,
       };
     },
   };
