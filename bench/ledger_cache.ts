@@ -34,11 +34,11 @@ function settledHeap(): number {
   return Deno.memoryUsage().heapUsed;
 }
 
+const clusterTime = 7716026274749088045n;
 console.log("entries      heap held (MB)  bytes per entry");
 for (const size of sizes) {
   const base = settledHeap();
   const cache = new LedgerCache(size);
-  const clusterTime = 7716026274749088045n;
   for (let i = 0; i < size; i++) {
     const version = formatVersion({
       kind: "change",
