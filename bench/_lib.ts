@@ -115,10 +115,11 @@ export interface ChildRun {
 }
 
 /**
- * Runs `deno run -A [--v8-flags=…] main.ts <args>` under `/usr/bin/time -v`; `seconds` is
- * the wall time from spawn to exit (Deno start-up included).
+ * Runs `deno run -A --v8-flags=<v8Flags> main.ts <args>` under `/usr/bin/time -v`; `seconds`
+ * is the wall time from spawn to exit (Deno start-up included). `v8Flags` is a comma list
+ * (empty: none).
  */
-export async function orderstatsTimed(args: string[], v8Flags = ""): Promise<Timed<ChildRun>> {
+export async function orderstatsTimed(args: string[], v8Flags: string): Promise<Timed<ChildRun>> {
   const time = "/usr/bin/time";
   if (!(await Deno.stat(time).then(() => true, () => false))) {
     throw new Error(`${time} is missing: install GNU time (apt-get install time)`);

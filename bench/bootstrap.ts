@@ -13,7 +13,8 @@
  * The stored totals are checked against MongoDB's `$group` (`--verify=group`, the default) or,
  * as FerretDB's `$group` takes ~25 min at 1M orders over 100k customers, against the sums of
  * what was inserted (`--verify=seeded`). `--v8-flags` goes to the orderstats child's
- * `deno run` (e.g. heap limits, to compare peak RSS).
+ * `deno run` (default: the compiled binary's, from deno.json; e.g. heap limits, to compare
+ * peak RSS; `--v8-flags=` for V8's defaults).
  *
  * Orders are seeded straight into FerretDB (the proxy's change history stays untouched);
  * (a) and (c) read through the change-stream proxy, the project's Mongo endpoint.
@@ -23,6 +24,7 @@
 import { type Collection, type Document, Long, MongoClient } from "mongodb";
 import { ferretUri, mongoUri } from "../devstack/lib/env.ts";
 import {
+  BINARY_V8_FLAGS,
   mongoTotals,
   orderstatsOk,
   type Scenario,
@@ -55,7 +57,7 @@ const args = benchArgs({
   orders: 200_000,
   customers: 20_000,
   verify: "group",
-  "v8-flags": "",
+  "v8-flags": BINARY_V8_FLAGS.map((flag) => flag.slice("--v8-flags=".length)).join(","),
   parallel: "1,4",
 });
 if (args.verify !== "group" && args.verify !== "seeded") {
@@ -224,7 +226,7 @@ try {
       row(`(c) orderstats bootstrap${p === 1 ? "" : ` --parallel=${p}`}`, c.run, floor),
       row("    (info) its summary's own seconds", { ...c.run, seconds: c.summary.seconds }, floor),
     );
-    const v8 = args["v8-flags"] ? `, --v8-flags=${args["v8-flags"]}` : "";
+    const v8 = `, --v8-flags=${args["v8-flags"]}`;
     notes.push(
       `(c${tag}) peak RSS ${c.run.value.peakRssMb.toFixed(0)} MB (GNU time -v${v8}); ` +
         `totals vs ${against}: ${c.match ? "match" : "MISMATCH"}`,

@@ -20,7 +20,7 @@ const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const BINARY_PERMISSIONS: readonly string[] = compileFlags("--allow-");
 
 /** The V8 flags the compiled binary runs with, so children use memory as it does. */
-const BINARY_V8_FLAGS: readonly string[] = compileFlags("--v8-flags=");
+export const BINARY_V8_FLAGS: readonly string[] = compileFlags("--v8-flags=");
 
 /** The flags of deno.json's `compile` task that start with `prefix`. */
 function compileFlags(prefix: string): string[] {
