@@ -1,5 +1,5 @@
 /**
- * Bounded concurrency for independent async work.
+ * Bounded concurrency for async work, optionally exclusive per key.
  *
  * @module
  */
@@ -9,22 +9,46 @@
  * new call starts, and it rejects with the first failure once the calls in flight have
  * settled: nothing it started is still running when it returns.
  */
-export async function forEachConcurrently<T>(
+export function forEachConcurrently<T>(
   items: readonly T[],
   concurrency: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
+  return forEachExclusive(items, concurrency, () => [], fn);
+}
+
+/**
+ * {@link forEachConcurrently}, where no two calls whose items share a key run at once (a
+ * batch's DynamoDB transactions on one item: DynamoDB cancels the second of two). An item
+ * waits until none of its keys is held; items whose keys are free go ahead of it.
+ */
+export async function forEachExclusive<T>(
+  items: readonly T[],
+  concurrency: number,
+  keysOf: (item: T) => readonly string[],
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const waiting = items.map((item) => ({ item, keys: keysOf(item) }));
+  const held = new Set<string>();
+  const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      try {
-        await fn(items[next++]);
-      } catch (error) {
-        failure ??= { error };
-      }
+  const free = (keys: readonly string[]) => keys.every((key) => !held.has(key));
+  while (running.size > 0 || (failure === undefined && waiting.length > 0)) {
+    while (failure === undefined && running.size < concurrency) {
+      // With nothing running every key is free, so this never waits on nothing.
+      const at = waiting.findIndex(({ keys }) => free(keys));
+      if (at < 0) break;
+      const [{ item, keys }] = waiting.splice(at, 1);
+      for (const key of keys) held.add(key);
+      const call: Promise<void> = new Promise<void>((resolve) => resolve(fn(item)))
+        .catch((error) => void (failure ??= { error }))
+        .finally(() => {
+          running.delete(call);
+          for (const key of keys) held.delete(key);
+        });
+      running.add(call);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+    await Promise.race(running);
+  }
   if (failure !== undefined) throw failure.error;
 }

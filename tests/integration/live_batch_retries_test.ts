@@ -6,14 +6,16 @@
  * DynamoDB Local never throttles and never cancels a transaction for a conflict with
  * another transaction, so those faults are injected: a middleware on a real SDK client
  * (talking to DynamoDB Local for everything else) throws the SDK's own exception classes
- * in place of chosen TransactWriteItems calls. Condition failures are real: another
- * writer changes the ledger in DynamoDB Local.
+ * in place of chosen TransactWriteItems calls, or (`emulateConflicts`) cancels, as DynamoDB
+ * does, a transaction that touches an item another one in flight is writing. Condition
+ * failures are real: another writer changes the ledger in DynamoDB Local.
  */
 import assert from "node:assert/strict";
 import {
   DynamoDBClient,
   ResourceNotFoundException,
   TransactionCanceledException,
+  type TransactWriteItemsInput,
 } from "@aws-sdk/client-dynamodb";
 import type { Producer } from "kafkajs";
 import { applyBatch, type BatchContext } from "../../src/runtimes/live/batch.ts";
@@ -44,12 +46,25 @@ class FaultyDynamo implements Disposable {
   delayMs = 0;
   calls = 0;
   inFlight = 0;
+  /** Cancel a transaction on an item that one in flight writes (DynamoDB's rule). */
+  emulateConflicts = false;
+  /** The items (`itemsOf`) over which transactions were cancelled that way. */
+  conflictedOn: string[] = [];
+  readonly #writing = new Set<string>();
 
   constructor() {
     this.client.middlewareStack.add((next, context) => async (args) => {
       if (context.commandName !== "TransactWriteItemsCommand") return next(args);
       const call = this.calls++;
+      const items = itemsOf(args.input as TransactWriteItemsInput);
+      if (this.emulateConflicts && items.some((item) => this.#writing.has(item))) {
+        this.conflictedOn.push(...items.filter((item) => this.#writing.has(item)));
+        throw canceled(
+          ...items.map((item) => this.#writing.has(item) ? "TransactionConflict" : "None"),
+        );
+      }
       this.inFlight++;
+      for (const item of items) this.#writing.add(item);
       try {
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         const error = await this.fault(call);
@@ -57,6 +72,7 @@ class FaultyDynamo implements Disposable {
         return await next(args);
       } finally {
         this.inFlight--;
+        for (const item of items) this.#writing.delete(item);
       }
     }, { step: "initialize", name: "injectTransactionFaults" });
   }
@@ -64,6 +80,16 @@ class FaultyDynamo implements Disposable {
   [Symbol.dispose]() {
     this.client.destroy();
   }
+}
+
+/** Each action's table and key, as one string per item. */
+function itemsOf(input: TransactWriteItemsInput): string[] {
+  return (input.TransactItems ?? []).map((action) => {
+    const target = action.Put
+      ? { table: action.Put.TableName, pk: action.Put.Item?.pk }
+      : { table: action.Update?.TableName, pk: action.Update?.Key?.pk };
+    return JSON.stringify(target);
+  });
 }
 
 function canceled(...codes: string[]): TransactionCanceledException {
@@ -172,6 +198,36 @@ for (const code of ["ThrottlingError", "ProvisionedThroughputExceeded", "Transac
     assert.ok(h.ctx.metrics.busy.total() >= 1, "the refused rounds are counted");
   });
 }
+
+Deno.test("applyBatch() has a busy customer's transactions take turns on its total, which DynamoDB would cancel", async () => {
+  await using h = await harness("hot");
+  h.dynamo.emulateConflicts = true;
+  h.dynamo.delayMs = 20;
+  // 500 new orders of "hot" need at least 5 transactions, each updating its total.
+  const customer = (id: number) => id % 6 === 0 ? `c${id % 5}` : "hot";
+  const ids = Array.from({ length: 600 }, (_, id) => id);
+  await applyBatch(h.ctx, ids.map((id) => insert(id, id, 100, customer(id), id % 7 + 1)));
+  const expected = new Map<string, bigint>();
+  for (const id of ids) {
+    expected.set(customer(id), (expected.get(customer(id)) ?? 0n) + BigInt(id % 7 + 1));
+  }
+  assert.deepEqual(await totals(h.store), expected);
+  const hot = itemsOf({
+    TransactItems: [{
+      Update: {
+        TableName: h.store.table,
+        Key: { pk: { S: `T#${PIPELINE}#hot` } },
+        UpdateExpression: "",
+      },
+    }],
+  })[0];
+  assert.deepEqual(
+    h.dynamo.conflictedOn.filter((item) => item === hot),
+    [],
+    "conflicts on hot's total",
+  );
+  assert.ok(h.dynamo.calls >= 6, `${h.dynamo.calls} transactions`);
+});
 
 Deno.test("applyBatch() dead-letters a change rejected in a later round", async () => {
   await using h = await harness("round");

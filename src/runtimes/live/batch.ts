@@ -28,12 +28,12 @@ import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letter
 import type { ContributionCodec } from "../../pipeline/contribution.ts";
 import type { FieldNames } from "../../pipeline/fields.ts";
 import { applyChanges, type RecordOutcome, type VersionedChange } from "./apply.ts";
-import { packChunks } from "./chunks.ts";
+import { type Chunk, packChunks } from "./chunks.ts";
 import type { LedgerCache } from "./ledger_cache.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { BadRecordError } from "../../util/errors.ts";
 import { log } from "../../util/log.ts";
-import { forEachConcurrently } from "../../util/pool.ts";
+import { forEachExclusive } from "../../util/pool.ts";
 import { backoffMs, sleep } from "../../util/retry.ts";
 
 /** Rounds after which a batch whose transactions keep being refused logs a warning. */
@@ -261,13 +261,35 @@ function deadLetter(batch: BatchState, message: CdcMessage, error: BadRecordErro
 }
 
 /**
+ * A total updated by at least this many of a batch's transactions is a busy customer's: they
+ * take turns on it, as DynamoDB would cancel all but one of those in flight together. A total
+ * that fewer share (a boundary, a moved order) is left to chance: a conflict costs about one
+ * retry, while waiting would hold up the batch's other customers.
+ */
+const CONTENDED_COMMITS = 3;
+
+/** The customers whose totals a chunk's transaction updates. */
+function totalsOf(chunk: Chunk): string[] {
+  return [...chunk.deltas].filter(([, delta]) => delta !== 0n).map(([key]) => key);
+}
+
+/** Per chunk, the busy customers' totals it updates. */
+function contendedTotals(chunks: readonly Chunk[]): (chunk: Chunk) => string[] {
+  const commits = new Map<string, number>();
+  for (const chunk of chunks) {
+    for (const key of totalsOf(chunk)) commits.set(key, (commits.get(key) ?? 0) + 1);
+  }
+  return (chunk) => totalsOf(chunk).filter((key) => commits.get(key)! >= CONTENDED_COMMITS);
+}
+
+/**
  * Commits chunks with bounded concurrency; returns the records of chunks DynamoDB refused
  * for now. Another failure rejects once every chunk in flight has settled.
  */
 async function commitChunks(ctx: BatchContext, writes: LedgerWrite[]): Promise<Set<string>> {
   const chunks = packChunks(writes, ctx.group, ctx.store.maxCommitActions);
   const refused = new Set<string>();
-  await forEachConcurrently(chunks, ctx.concurrency, async (chunk) => {
+  await forEachExclusive(chunks, ctx.concurrency, contendedTotals(chunks), async (chunk) => {
     const items = commitActions(chunk.writes, chunk.deltas);
     try {
       await ctx.store.commitLedger(ctx.pipeline, chunk.writes, chunk.deltas, ctx.signal);
