@@ -101,7 +101,10 @@ export async function consume(
     if (n < options.events) continue;
     const lag = await groupLag(admin, options.groupId, options.topic);
     if ([...lag.values()].every((l) => l === 0n)) {
-      const perSecond = (options.events - first.seen) / ((performance.now() - first.at) / 1000);
+      // No rate when the first poll already saw every event: NaN, not 0.
+      const perSecond = first.seen >= options.events
+        ? NaN
+        : (options.events - first.seen) / ((performance.now() - first.at) / 1000);
       const startup = (first.at - options.spawnedAt) / 1000;
       return { perSecond, busy: busySince(first.cpu), startup, rss };
     }

@@ -198,7 +198,11 @@ async function handoffSecond(s: Scenario): Promise<number> {
   return JSON.parse(boot.stdout.trim().split("\n").at(-1)!).clusterTime.t;
 }
 
-const row = (label: string, r: Rate) => [label, Math.round(r.perSecond), `${r.busy.toFixed(0)}%`];
+const row = (label: string, r: Rate) => [
+  label,
+  Number.isNaN(r.perSecond) ? "n/a" : Math.round(r.perSecond),
+  `${r.busy.toFixed(0)}%`,
+];
 
 /** The workers' flags: the stack's, and the ledger cache size when one is asked for. */
 function workerFlags(s: Scenario): string[] {
@@ -332,19 +336,26 @@ async function bench(dist: Distribution): Promise<void> {
       row("(b2) the same, live's kinds (items/s)", b2),
       row("live, first progress -> all committed", live),
     ]);
-    console.log(`live/(b) = ${(live.perSecond / b.perSecond).toFixed(2)}`);
     const items = committedItems(drained) / N;
-    console.log(
-      `live's items: ${items.toFixed(2)} per event, ${(live.perSecond * items).toFixed(0)}/s; ` +
-        `items/s vs (b2) = ${(live.perSecond * items / b2.perSecond).toFixed(2)}`,
-    );
+    if (Number.isNaN(live.perSecond)) {
+      console.log(
+        `live/(b): n/a, the first poll saw all ${N} events (one batch): use more --events`,
+      );
+      console.log(`live's items: ${items.toFixed(2)} per event`);
+    } else {
+      console.log(`live/(b) = ${(live.perSecond / b.perSecond).toFixed(2)}`);
+      console.log(
+        `live's items: ${items.toFixed(2)} per event, ${(live.perSecond * items).toFixed(0)}/s; ` +
+          `items/s vs (b2) = ${(live.perSecond * items / b2.perSecond).toFixed(2)}`,
+      );
+    }
     console.log(`live start-up (spawn -> first progress seen): ${live.startup.toFixed(1)} s`);
     console.log(`live batches: ${loaded.count}, mean ${loaded.meanMs.toFixed(0)} ms`);
     printCapacity("backlog", N, drained);
     printRss(live.rss);
 
     const rate = args["latency-rate"] === "auto"
-      ? Math.max(50, Math.round(live.perSecond / 2))
+      ? Math.max(50, Math.round(live.perSecond / 2) || 0)
       : Number(args["latency-rate"]);
     await latencyPhase(s, workers, workload, rate);
     const match = sameTotals(await storedTotals(s), workload.totals);
