@@ -339,7 +339,7 @@ async function bench(dist: Distribution): Promise<void> {
     const items = committedItems(drained) / N;
     if (Number.isNaN(live.perSecond)) {
       console.log(
-        `live/(b): n/a, the first poll saw all ${N} events (one batch): use more --events`,
+        `live/(b): n/a, the first poll already saw all ${N} events: use more --events`,
       );
       console.log(`live's items: ${items.toFixed(2)} per event`);
     } else {
