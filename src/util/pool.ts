@@ -18,9 +18,8 @@ export function forEachConcurrently<T>(
 }
 
 /**
- * {@link forEachConcurrently}, where no two calls whose items share a key run at once (a
- * batch's DynamoDB transactions on one item: DynamoDB cancels the second of two). An item
- * waits until none of its keys is held; items whose keys are free go ahead of it.
+ * {@link forEachConcurrently}, where no two calls whose items share a key run at once. An
+ * item waits until none of its keys is held; items whose keys are free go ahead of it.
  */
 export async function forEachExclusive<T>(
   items: readonly T[],
@@ -28,6 +27,9 @@ export async function forEachExclusive<T>(
   keysOf: (item: T) => readonly string[],
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer: got ${concurrency}`);
+  }
   const waiting = items.map((item) => ({ item, keys: keysOf(item) }));
   const held = new Set<string>();
   const running = new Set<Promise<void>>();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { forEachExclusive } from "../../src/util/pool.ts";
+import { forEachConcurrently, forEachExclusive } from "../../src/util/pool.ts";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,4 +39,24 @@ Deno.test("forEachExclusive() starts nothing after a failure and rejects once th
   await assert.rejects(failed, /boom/);
   assert.equal(running, 0, "nothing still running");
   assert.deepEqual(ran, [0, 1]);
+});
+
+Deno.test("forEachConcurrently() turns a synchronous throw into its rejection, and takes no items", async () => {
+  const sync = forEachConcurrently([1, 2], 2, (i) => {
+    if (i === 1) throw new Error("sync");
+    return Promise.resolve();
+  });
+  await assert.rejects(sync, /sync/);
+  let calls = 0;
+  await forEachConcurrently([], 4, () => Promise.resolve(void calls++));
+  assert.equal(calls, 0);
+});
+
+Deno.test("forEachConcurrently() refuses a concurrency below 1 instead of waiting forever", async () => {
+  for (const concurrency of [0, -1, Number.NaN]) {
+    await assert.rejects(
+      forEachConcurrently([1], concurrency, () => Promise.resolve()),
+      RangeError,
+    );
+  }
 });
