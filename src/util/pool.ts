@@ -30,23 +30,33 @@ export async function forEachExclusive<T>(
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer: got ${concurrency}`);
   }
-  const waiting = items.map((item) => ({ item, keys: keysOf(item) }));
+  const keys = items.map(keysOf);
+  const started = items.map(() => false);
+  // Items before `first` have all started: without keys each start is O(1), however many items.
+  let [first, left] = [0, items.length];
   const held = new Set<string>();
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  const free = (keys: readonly string[]) => keys.every((key) => !held.has(key));
-  while (running.size > 0 || (failure === undefined && waiting.length > 0)) {
+  const startable = () => {
+    for (let i = first; i < items.length; i++) {
+      if (!started[i] && keys[i].every((key) => !held.has(key))) return i;
+    }
+    return -1;
+  };
+  while (running.size > 0 || (failure === undefined && left > 0)) {
     while (failure === undefined && running.size < concurrency) {
       // With nothing running every key is free, so this never waits on nothing.
-      const at = waiting.findIndex(({ keys }) => free(keys));
+      const at = startable();
       if (at < 0) break;
-      const [{ item, keys }] = waiting.splice(at, 1);
-      for (const key of keys) held.add(key);
+      [started[at], left] = [true, left - 1];
+      while (first < items.length && started[first]) first++;
+      const item = items[at];
+      for (const key of keys[at]) held.add(key);
       const call: Promise<void> = new Promise<void>((resolve) => resolve(fn(item)))
         .catch((error) => void (failure ??= { error }))
         .finally(() => {
           running.delete(call);
-          for (const key of keys) held.delete(key);
+          for (const key of keys[at]) held.delete(key);
         });
       running.add(call);
     }
