@@ -307,5 +307,10 @@ export function commitActions(
   writes: readonly LedgerWrite[],
   deltas: ReadonlyMap<string, bigint>,
 ): number {
-  return writes.length + [...deltas.values()].filter((delta) => delta !== 0n).length;
+  return writes.length + updatedTotals(deltas).length;
+}
+
+/** The keys whose totals a commit of `deltas` updates: a zero delta writes nothing. */
+export function updatedTotals(deltas: ReadonlyMap<string, bigint>): string[] {
+  return [...deltas].filter(([, delta]) => delta !== 0n).map(([key]) => key);
 }

@@ -33,7 +33,7 @@ export async function forEachExclusive<T>(
   const keys = items.map(keysOf);
   const started = items.map(() => false);
   // Items before `first` have all started: without keys each start is O(1), however many items.
-  let [first, left] = [0, items.length];
+  let first = 0;
   const held = new Set<string>();
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
@@ -43,12 +43,12 @@ export async function forEachExclusive<T>(
     }
     return -1;
   };
-  while (running.size > 0 || (failure === undefined && left > 0)) {
+  while (running.size > 0 || (failure === undefined && first < items.length)) {
     while (failure === undefined && running.size < concurrency) {
       // With nothing running every key is free, so this never waits on nothing.
       const at = startable();
       if (at < 0) break;
-      [started[at], left] = [true, left - 1];
+      started[at] = true;
       while (first < items.length && started[first]) first++;
       const item = items[at];
       for (const key of keys[at]) held.add(key);

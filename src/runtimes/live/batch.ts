@@ -22,6 +22,7 @@ import {
   type LedgerEntry,
   type LedgerWrite,
   type StateStore,
+  updatedTotals,
 } from "../../state/store.ts";
 import type { Group } from "../../pipeline/monoid.ts";
 import type { DeadLetter, DeadLetterSink } from "../../sources/kafka/dead_letters.ts";
@@ -268,18 +269,14 @@ function deadLetter(batch: BatchState, message: CdcMessage, error: BadRecordErro
  */
 const CONTENDED_COMMITS = 3;
 
-/** The customers whose totals a chunk's transaction updates. */
-function totalsOf(chunk: Chunk): string[] {
-  return [...chunk.deltas].filter(([, delta]) => delta !== 0n).map(([key]) => key);
-}
-
 /** Per chunk, the busy customers' totals it updates. */
 function contendedTotals(chunks: readonly Chunk[]): (chunk: Chunk) => string[] {
+  const totals = new Map(chunks.map((chunk) => [chunk, updatedTotals(chunk.deltas)]));
   const commits = new Map<string, number>();
-  for (const chunk of chunks) {
-    for (const key of totalsOf(chunk)) commits.set(key, (commits.get(key) ?? 0) + 1);
+  for (const keys of totals.values()) {
+    for (const key of keys) commits.set(key, (commits.get(key) ?? 0) + 1);
   }
-  return (chunk) => totalsOf(chunk).filter((key) => commits.get(key)! >= CONTENDED_COMMITS);
+  return (chunk) => totals.get(chunk)!.filter((key) => commits.get(key)! >= CONTENDED_COMMITS);
 }
 
 /**
