@@ -14,6 +14,11 @@ import type { Compression } from "../sources/kafka/codecs.ts";
 import { kafkaConnection } from "./kafka_config.ts";
 import { endpointFromEnv } from "../state/dynamodb/client.ts";
 import { mongoUriProblem } from "../sources/mongo/client.ts";
+import { heapLimitBytes } from "../util/heap.ts";
+import {
+  LEDGER_CACHE_ENTRY_BYTES,
+  LEDGER_CACHE_HEAP_SHARE,
+} from "../runtimes/live/ledger_cache.ts";
 
 type RawValue = string | boolean | undefined;
 
@@ -160,7 +165,7 @@ function validTables(get: Get): { table: string; ledgerTable: string } {
 }
 
 /** The live worker's own options. */
-function liveConfig(get: Get): Config["live"] {
+function liveConfig(get: Get, mode: Mode): Config["live"] {
   return {
     waitForHandoff: get("wait-for-handoff"),
     handoffTimeoutSeconds: get("handoff-timeout"),
@@ -170,8 +175,29 @@ function liveConfig(get: Get): Config["live"] {
     serveApi: get("serve-api"),
     replayBeforeHandoff: get("replay-before-handoff"),
     maxRecordBytes: get("max-record-bytes"),
-    ledgerCacheEntries: get("ledger-cache-entries"),
+    ledgerCacheEntries: mode === "live"
+      ? fittingLedgerCache(get("ledger-cache-entries"))
+      : get("ledger-cache-entries"),
   };
+}
+
+/**
+ * The ledger cache's size, if it fits its share of the heap: a cache that outgrows the
+ * heap would crash the worker out of memory hours in, so it is refused at the start.
+ */
+function fittingLedgerCache(entries: number): number {
+  const limit = heapLimitBytes();
+  const most = Math.floor((limit * LEDGER_CACHE_HEAP_SHARE) / LEDGER_CACHE_ENTRY_BYTES);
+  if (entries <= most) return entries;
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+  const share = `${Math.round(LEDGER_CACHE_HEAP_SHARE * 100)} %`;
+  throw new ConfigError(
+    `--ledger-cache-entries (LEDGER_CACHE_ENTRIES) is ${entries}: about ` +
+      `${mb(entries * LEDGER_CACHE_ENTRY_BYTES)}, more than ${share} of this process's V8 ` +
+      `heap limit (${mb(limit)}), so at most ${most}. Lower it, or raise the limit ` +
+      `(--v8-flags=--max-old-space-size=<MB> for deno run; the compile task's --v8-flags ` +
+      `for the binary)`,
+  );
 }
 
 /**
@@ -207,7 +233,7 @@ function toConfig(
       dlqTopic: get("dlq-topic"),
       dlqCompression: get("dlq-compression"),
     },
-    live: liveConfig(get),
+    live: liveConfig(get, mode),
     ddb: {
       endpoint: get("ddb-endpoint"),
       table,

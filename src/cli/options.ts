@@ -377,7 +377,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     modes: ["live"],
     help: "Ledger entries a worker remembers of the orders it wrote, to use as the " +
       "transaction's condition instead of reading them again (a stale one fails and is " +
-      "read); about 0.35 KB each, 34 MB at the default. 0 reads every entry.",
+      "read); about 0.35 KB each, 34 MB at the default, at most a third of the V8 heap " +
+      "limit. 0 reads every entry.",
   },
   {
     name: "bad-records-file",

@@ -107,6 +107,14 @@ Deno.test("every documented exit code, for every kind of cause", async () => {
       says: /--batch-size \(BATCH_SIZE\).*set in BATCH_SIZE/,
     },
     {
+      // DENO_V8_FLAGS sets the child's heap limit, as --v8-flags or the compile task would.
+      why: "ledger cache that outgrows the heap",
+      args: ["--mode=live", ...stack, "--ledger-cache-entries=100000"],
+      env: { DENO_V8_FLAGS: "--max-old-space-size=64" },
+      code: 2,
+      says: /--ledger-cache-entries \(LEDGER_CACHE_ENTRIES\) is 100000: .* so at most \d+\./,
+    },
+    {
       why: "no change streams",
       args: ["--mode=bootstrap", ...stack, `--mongo-uri=${ferretUri()}`],
       code: 3,

@@ -99,6 +99,12 @@ Deno.test("parseConfig() rejects bad values with one line naming the flag and it
     ],
     [["--mode=live", "--kafka-brokers=h:1,broker"], {}, /\(KAFKA_BROKERS\) must list host:port/],
     [["--mode=live"], { KAFKA_BROKERS: "h:65536" }, /\(KAFKA_BROKERS\) must list host:port/],
+    // 36 GB of cache: more than a third of any V8 heap limit.
+    [
+      ["--mode=live", "--ledger-cache-entries=100000000"],
+      {},
+      /--ledger-cache-entries \(LEDGER_CACHE_ENTRIES\) is 100000000: about 34332 MB, more than 33 % of this process's V8 heap limit/,
+    ],
   ];
   for (const [argv, env, message] of cases) {
     assert.throws(() => parseConfig(argv, env), (error: unknown) => {
