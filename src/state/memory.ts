@@ -20,6 +20,7 @@ import {
   type StateStore,
   type TotalRow,
   type TotalsPage,
+  updatedTotals,
 } from "./store.ts";
 
 /** The largest commit DynamoDB accepts, kept so tests meet the same limit. */
@@ -160,8 +161,8 @@ export class MemoryStore implements StateStore {
       );
       if (changed) throw new LedgerConflictError();
       for (const { next } of writes) ledger.set(next.record, { ...next });
-      for (const [key, delta] of deltas) {
-        if (delta !== 0n) totals.set(key, (totals.get(key) ?? 0n) + delta);
+      for (const key of updatedTotals(deltas)) {
+        totals.set(key, (totals.get(key) ?? 0n) + deltas.get(key)!);
       }
     });
   }

@@ -24,6 +24,7 @@ import {
   type LedgerEntry,
   type LedgerWrite,
   type ReadLedgerOptions,
+  updatedTotals,
 } from "../store.ts";
 import { backoffMs, retry, sleep } from "../../util/retry.ts";
 import { forEachConcurrently } from "../../util/pool.ts";
@@ -103,8 +104,8 @@ export async function commitLedger(
         : { ExpressionAttributeValues: { ":old": { S: previous.version } } }),
     },
   }));
-  for (const [key, delta] of deltas) {
-    if (delta === 0n) continue;
+  for (const key of updatedTotals(deltas)) {
+    const delta = deltas.get(key)!;
     items.push({
       Update: {
         TableName: table,
