@@ -192,7 +192,7 @@ function fittingLedgerCache(entries: number): number {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
   const share = `${Math.round(LEDGER_CACHE_HEAP_SHARE * 100)} %`;
   throw new ConfigError(
-    `--ledger-cache-entries (LEDGER_CACHE_ENTRIES) is ${entries}: about ` +
+    `${named("ledger-cache-entries")} is ${entries}: about ` +
       `${mb(entries * LEDGER_CACHE_ENTRY_BYTES)}, more than ${share} of this process's V8 ` +
       `heap limit (${mb(limit)}), so at most ${most}. Lower it, or raise the limit ` +
       `(--v8-flags=--max-old-space-size=<MB> for deno run; the compile task's --v8-flags ` +
