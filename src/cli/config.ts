@@ -166,6 +166,7 @@ function validTables(get: Get): { table: string; ledgerTable: string } {
 
 /** The live worker's own options. */
 function liveConfig(get: Get, mode: Mode): Config["live"] {
+  const ledgerCacheEntries = get<number>("ledger-cache-entries");
   return {
     waitForHandoff: get("wait-for-handoff"),
     handoffTimeoutSeconds: get("handoff-timeout"),
@@ -175,9 +176,10 @@ function liveConfig(get: Get, mode: Mode): Config["live"] {
     serveApi: get("serve-api"),
     replayBeforeHandoff: get("replay-before-handoff"),
     maxRecordBytes: get("max-record-bytes"),
+    // Only a live worker holds the cache: other modes never refuse it.
     ledgerCacheEntries: mode === "live"
-      ? fittingLedgerCache(get("ledger-cache-entries"))
-      : get("ledger-cache-entries"),
+      ? fittingLedgerCache(ledgerCacheEntries)
+      : ledgerCacheEntries,
   };
 }
 

@@ -94,12 +94,16 @@ class FaultyDynamo implements Disposable {
 
 /** Each action's table and key, as one string per item. */
 function itemsOf(input: TransactWriteItemsInput): string[] {
-  return (input.TransactItems ?? []).map((action) => {
-    const target = action.Put
-      ? { table: action.Put.TableName, pk: action.Put.Item?.pk }
-      : { table: action.Update?.TableName, pk: action.Update?.Key?.pk };
-    return JSON.stringify(target);
-  });
+  return (input.TransactItems ?? []).map((action) =>
+    action.Put
+      ? itemName(action.Put.TableName, action.Put.Item?.pk)
+      : itemName(action.Update?.TableName, action.Update?.Key?.pk)
+  );
+}
+
+/** How the fault injector names an item: its table and key. */
+function itemName(table: string | undefined, pk: unknown): string {
+  return JSON.stringify({ table, pk });
 }
 
 function canceled(...codes: string[]): TransactionCanceledException {
@@ -222,7 +226,7 @@ Deno.test("applyBatch() has a busy customer's transactions take turns on its tot
     expected.set(customer(id), (expected.get(customer(id)) ?? 0n) + BigInt(id % 7 + 1));
   }
   assert.deepEqual(await totals(h.store), expected);
-  const hot = JSON.stringify({ table: h.store.table, pk: { S: keys.total(PIPELINE, "hot") } });
+  const hot = itemName(h.store.table, { S: keys.total(PIPELINE, "hot") });
   assert.ok(h.dynamo.touched(hot) >= 5, `${h.dynamo.touched(hot)} transactions on hot's total`);
   assert.deepEqual(
     h.dynamo.conflictedOn.filter((item) => item === hot),
